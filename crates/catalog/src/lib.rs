@@ -1,0 +1,216 @@
+//! The local catalogue: what was pulled or imported, its state in each worklist, and
+//! every decision as an append-only verdict event with its outbox entry.
+//!
+//! One SQLite database per data dir (WAL, synchronous FULL: a decision that returned
+//! is on disk, whatever happens to the process next).
+
+mod blobs;
+mod import;
+mod keys;
+mod manifest;
+mod migrations;
+pub mod model;
+mod verdicts;
+
+mod worklist;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub use blobs::{BlobError, BlobStore, StoredBlob};
+pub use import::{ImportOptions, ImportReport, ItemFailure};
+pub use keys::check_key;
+pub use manifest::SCHEMA as BATCH_SCHEMA;
+pub use model::*;
+pub use verdicts::NewVerdict;
+pub use worklist::{BatchSummary, StateCounts, Worklist, WorklistQuery, WorklistRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("catalogue database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the catalogue was written by a newer SecondRead (schema {found}, this one knows {known})"
+    )]
+    NewerSchema { found: usize, known: usize },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no item with id {0}")]
+    NoSuchItem(i64),
+    #[error("item {id} cannot be decided: {reason}")]
+    NotDecidable { id: i64, reason: String },
+    #[error("a {role} decides {expected} verdicts, not {got}")]
+    WrongKind {
+        role: &'static str,
+        expected: &'static str,
+        got: &'static str,
+    },
+    #[error("stored verdict {uuid} is unreadable: {source}")]
+    CorruptVerdict {
+        uuid: String,
+        source: serde_json::Error,
+    },
+}
+
+impl CatalogError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        CatalogError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// Everything the workstation knows about an item.
+#[derive(Debug, Clone)]
+pub struct ItemRecord {
+    pub id: i64,
+    pub tenant: String,
+    pub batch: String,
+    pub batch_kind: BatchKind,
+    pub key: String,
+    pub format: Option<Format>,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub subject: Option<String>,
+    pub frames: Option<u32>,
+    pub meta: Option<serde_json::Value>,
+    pub error: Option<String>,
+    /// The AI pre-assessment the batch arrived with, if any.
+    pub ai: Option<serde_json::Value>,
+}
+
+/// An item whose file is stored but not yet opened by a decoder.
+#[derive(Debug, Clone)]
+pub struct PendingProbe {
+    pub id: i64,
+    pub sha256: String,
+    pub format: Format,
+}
+
+pub struct Catalog {
+    conn: Connection,
+    blobs: BlobStore,
+}
+
+impl Catalog {
+    /// Opens (creating if need be) the catalogue in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, CatalogError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| CatalogError::io(data_dir, e))?;
+        let blobs_dir = data_dir.join("blobs");
+        let blobs = BlobStore::new(&blobs_dir).map_err(|e| CatalogError::io(&blobs_dir, e))?;
+        let mut conn = Connection::open(data_dir.join("catalogue.sqlite3"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations::apply(&mut conn)?;
+        Ok(Self { conn, blobs })
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    pub fn item(&self, id: i64) -> Result<ItemRecord, CatalogError> {
+        self.conn
+            .query_row(
+                "SELECT i.id, b.tenant, b.batch_key, b.kind, i.key, i.format, i.blob_sha256,
+                        i.size, i.subject, i.frames, i.meta, i.error,
+                        (SELECT result FROM assessments a WHERE a.item_id = i.id
+                         ORDER BY a.id DESC LIMIT 1)
+                 FROM items i JOIN batches b ON b.id = i.batch_id WHERE i.id = ?1",
+                [id],
+                |r| {
+                    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+                    Ok(ItemRecord {
+                        id: r.get(0)?,
+                        tenant: r.get(1)?,
+                        batch: r.get(2)?,
+                        batch_kind: BatchKind::parse(&r.get::<_, String>(3)?)
+                            .unwrap_or(BatchKind::Imaging),
+                        key: r.get(4)?,
+                        format: r
+                            .get::<_, Option<String>>(5)?
+                            .and_then(|f| Format::parse(&f)),
+                        sha256: r.get(6)?,
+                        size: r.get::<_, Option<i64>>(7)?.map(|s| s as u64),
+                        subject: r.get(8)?,
+                        frames: r.get(9)?,
+                        meta: json(r.get(10)?),
+                        error: r.get(11)?,
+                        ai: json(r.get(12)?),
+                    })
+                },
+            )
+            .optional()?
+            .ok_or(CatalogError::NoSuchItem(id))
+    }
+
+    /// Items whose blob is stored but that no decoder has looked at yet.
+    pub fn pending_probes(&self) -> Result<Vec<PendingProbe>, CatalogError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, blob_sha256, format FROM items
+             WHERE probed = 0 AND error IS NULL AND blob_sha256 IS NOT NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, sha256, format) = row?;
+            if let Some(format) = Format::parse(&format) {
+                out.push(PendingProbe { id, sha256, format });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records what the decoder found: frame count and metadata, or why it failed.
+    pub fn record_probe(
+        &self,
+        id: i64,
+        outcome: Result<(u32, serde_json::Value), String>,
+    ) -> Result<(), CatalogError> {
+        match outcome {
+            Ok((frames, meta)) => self.conn.execute(
+                "UPDATE items SET probed = 1, frames = ?2, meta = ?3, error = NULL WHERE id = ?1",
+                params![id, frames, meta.to_string()],
+            )?,
+            Err(reason) => self.conn.execute(
+                "UPDATE items SET probed = 1, error = ?2 WHERE id = ?1",
+                params![id, reason],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// Notes that a reviewer opened the item, so it shows as in review.
+    pub fn mark_opened(&self, id: i64, kind: VerdictKind) -> Result<(), CatalogError> {
+        self.conn.execute(
+            "INSERT INTO item_reviews (item_id, kind, opened_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (item_id, kind) DO UPDATE SET opened_at = coalesce(opened_at, ?3)",
+            params![id, kind.as_str(), now_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// The path of an item's stored file.
+    pub fn blob_path(&self, sha256: &str) -> PathBuf {
+        self.blobs.path(sha256)
+    }
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

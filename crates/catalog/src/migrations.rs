@@ -1,0 +1,114 @@
+//! Versioned schema migrations, applied in order and recorded in `PRAGMA user_version`.
+//!
+//! A migration is never edited once released: append a new one instead.
+
+use rusqlite::Connection;
+
+use crate::CatalogError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the first catalogue.
+    r#"
+    CREATE TABLE tenants (
+        id TEXT PRIMARY KEY
+    ) STRICT;
+
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        tenant TEXT NOT NULL REFERENCES tenants(id),
+        batch_key TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('imaging', 'coding')),
+        created_at TEXT,
+        source TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        error TEXT,
+        UNIQUE (tenant, batch_key)
+    ) STRICT;
+
+    CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        stored_at TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL REFERENCES batches(id),
+        key TEXT NOT NULL,
+        format TEXT,
+        expected_sha256 TEXT,
+        blob_sha256 TEXT REFERENCES blobs(sha256),
+        size INTEGER,
+        subject TEXT,
+        frames INTEGER,
+        meta TEXT,
+        probed INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        UNIQUE (batch_id, key)
+    ) STRICT;
+    CREATE INDEX items_batch ON items(batch_id, id);
+
+    CREATE TABLE assessments (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        kind TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        model_sha256 TEXT,
+        result TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX assessments_item ON assessments(item_id, kind);
+
+    CREATE TABLE verdict_events (
+        seq INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        kind TEXT NOT NULL CHECK (kind IN ('diagnosis', 'quality', 'coding')),
+        body TEXT NOT NULL,
+        supersedes TEXT REFERENCES verdict_events(uuid),
+        decided_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX verdict_events_item ON verdict_events(item_id, kind, seq);
+    CREATE TRIGGER verdict_events_no_update BEFORE UPDATE ON verdict_events
+        BEGIN SELECT RAISE(ABORT, 'verdict events are append-only'); END;
+    CREATE TRIGGER verdict_events_no_delete BEFORE DELETE ON verdict_events
+        BEGIN SELECT RAISE(ABORT, 'verdict events are append-only'); END;
+
+    CREATE TABLE outbox (
+        verdict_uuid TEXT PRIMARY KEY REFERENCES verdict_events(uuid),
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'synced', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    ) STRICT;
+
+    -- Projection of the events above, kept in the same transaction, so that worklists
+    -- stay fast on large catalogues without scanning the event log.
+    CREATE TABLE item_reviews (
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        kind TEXT NOT NULL,
+        opened_at TEXT,
+        latest_verdict TEXT REFERENCES verdict_events(uuid),
+        PRIMARY KEY (item_id, kind)
+    ) STRICT, WITHOUT ROWID;
+    "#,
+];
+
+/// Brings the database schema up to the newest version.
+pub fn apply(conn: &mut Connection) -> Result<(), CatalogError> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let current = usize::try_from(current).unwrap_or(0);
+    if current > MIGRATIONS.len() {
+        return Err(CatalogError::NewerSchema {
+            found: current,
+            known: MIGRATIONS.len(),
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! Role worklists: which items a role reviews, where each stands, and the counts.
+
+use rusqlite::{ToSql, params_from_iter};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::model::{Decision, Format, ItemState, Role, Verdict};
+use crate::{Catalog, CatalogError};
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct WorklistQuery {
+    pub role: Role,
+    pub tenant: Option<String>,
+    pub batch: Option<String>,
+    pub state: Option<ItemState>,
+    /// At most this many rows come back; counts always cover the whole filter.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WorklistRow {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub tenant: String,
+    pub batch: String,
+    pub key: String,
+    pub format: Option<Format>,
+    pub subject: Option<String>,
+    pub frames: Option<u32>,
+    pub state: ItemState,
+    pub error: Option<String>,
+    /// The latest decision of this role's kind, if any.
+    pub decision: Option<Decision>,
+    pub decided_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, TS)]
+pub struct StateCounts {
+    pub new: u32,
+    pub in_review: u32,
+    pub decided: u32,
+    pub error: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct BatchSummary {
+    pub tenant: String,
+    pub batch: String,
+    pub items: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Worklist {
+    pub rows: Vec<WorklistRow>,
+    /// Counts for the tenant and batch filter, whatever the state filter.
+    pub counts: StateCounts,
+    /// The batches this role can see, for the filters.
+    pub batches: Vec<BatchSummary>,
+}
+
+const STATE_SQL: &str = "CASE WHEN i.error IS NOT NULL THEN 'error'
+     WHEN r.latest_verdict IS NOT NULL THEN 'decided'
+     WHEN r.opened_at IS NOT NULL THEN 'in_review' ELSE 'new' END";
+
+impl Catalog {
+    pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, CatalogError> {
+        let kind = query.role.verdict_kind().as_str();
+        let batch_kind = query.role.batch_kind().as_str();
+        let mut filter = String::from("b.kind = ?2");
+        let mut args: Vec<Box<dyn ToSql>> =
+            vec![Box::new(kind.to_string()), Box::new(batch_kind.to_string())];
+        if let Some(tenant) = &query.tenant {
+            args.push(Box::new(tenant.clone()));
+            filter.push_str(&format!(" AND b.tenant = ?{}", args.len()));
+        }
+        if let Some(batch) = &query.batch {
+            args.push(Box::new(batch.clone()));
+            filter.push_str(&format!(" AND b.batch_key = ?{}", args.len()));
+        }
+        let joins = "FROM items i JOIN batches b ON b.id = i.batch_id
+             LEFT JOIN item_reviews r ON r.item_id = i.id AND r.kind = ?1";
+
+        let mut counts = StateCounts::default();
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {STATE_SQL} AS state, count(*) {joins} WHERE {filter} GROUP BY state"
+        ))?;
+        let mut rows = stmt.query(params_from_iter(args.iter()))?;
+        while let Some(row) = rows.next()? {
+            let n: u32 = row.get(1)?;
+            match row.get::<_, String>(0)?.as_str() {
+                "error" => counts.error = n,
+                "decided" => counts.decided = n,
+                "in_review" => counts.in_review = n,
+                _ => counts.new = n,
+            }
+        }
+
+        let mut state_filter = String::new();
+        if let Some(state) = query.state {
+            let name = serde_json::to_value(state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            args.push(Box::new(name));
+            state_filter = format!(" AND ({STATE_SQL}) = ?{}", args.len());
+        }
+        args.push(Box::new(query.limit));
+        let sql = format!(
+            "SELECT i.id, b.tenant, b.batch_key, i.key, i.format, i.subject, i.frames,
+                    {STATE_SQL}, i.error, v.body, v.uuid
+             {joins} LEFT JOIN verdict_events v ON v.uuid = r.latest_verdict
+             WHERE {filter}{state_filter}
+             ORDER BY b.tenant, b.batch_key, i.key LIMIT ?{}",
+            args.len()
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(params_from_iter(args.iter()))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let state = match row.get::<_, String>(7)?.as_str() {
+                "error" => ItemState::Error,
+                "decided" => ItemState::Decided,
+                "in_review" => ItemState::InReview,
+                _ => ItemState::New,
+            };
+            let latest = match row.get::<_, Option<String>>(9)? {
+                Some(body) => Some(serde_json::from_str::<Verdict>(&body).map_err(|source| {
+                    CatalogError::CorruptVerdict {
+                        uuid: row.get(10).unwrap_or_default(),
+                        source,
+                    }
+                })?),
+                None => None,
+            };
+            out.push(WorklistRow {
+                id: row.get(0)?,
+                tenant: row.get(1)?,
+                batch: row.get(2)?,
+                key: row.get(3)?,
+                format: row
+                    .get::<_, Option<String>>(4)?
+                    .and_then(|f| Format::parse(&f)),
+                subject: row.get(5)?,
+                frames: row.get(6)?,
+                state,
+                error: row.get(8)?,
+                decided_at: latest.as_ref().map(|v| v.decided_at.clone()),
+                decision: latest.map(|v| v.decision),
+            });
+        }
+
+        let mut stmt = self.conn.prepare(
+            "SELECT b.tenant, b.batch_key, count(i.id) FROM batches b
+             LEFT JOIN items i ON i.batch_id = b.id WHERE b.kind = ?1
+             GROUP BY b.id ORDER BY b.tenant, b.batch_key",
+        )?;
+        let batches = stmt
+            .query_map([batch_kind], |r| {
+                Ok(BatchSummary {
+                    tenant: r.get(0)?,
+                    batch: r.get(1)?,
+                    items: r.get(2)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+
+        Ok(Worklist {
+            rows: out,
+            counts,
+            batches,
+        })
+    }
+}

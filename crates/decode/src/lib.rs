@@ -1,0 +1,201 @@
+//! Decoding of everything a reviewer looks at into frames the viewer can paint.
+//!
+//! Greyscale stays greyscale, with its real values (Hounsfield units, say), so the
+//! viewer can window it without another round trip; colour comes out as RGBA.
+
+mod dicom;
+mod pdf;
+mod raster;
+mod tiff_pages;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// The file formats this crate decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Dicom,
+    Jpeg,
+    Png,
+    Tiff,
+    Pdf,
+}
+
+/// A display window on greyscale values: what maps to mid-grey, and how wide a range.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Window {
+    pub center: f32,
+    pub width: f32,
+}
+
+/// One frame's samples.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pixels {
+    /// Greyscale, stored as `value = stored * slope + intercept`, quantised into 16 bits
+    /// over the frame's own range so that any window can be applied later.
+    Gray {
+        stored: Vec<u16>,
+        slope: f32,
+        intercept: f32,
+        /// MONOCHROME1: the lowest value is meant to be shown white.
+        invert: bool,
+    },
+    /// 8-bit RGBA, row-major.
+    Rgba(Vec<u8>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Pixels,
+    /// The window the file asks for (DICOM VOI), if any.
+    pub window: Option<Window>,
+}
+
+/// What a first look at a file tells: how many frames, and what is safe to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Probe {
+    pub frames: u32,
+    pub width: u32,
+    pub height: u32,
+    /// Display metadata, without patient identifiers.
+    pub meta: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a readable DICOM file: {0}")]
+    Dicom(String),
+    #[error("the DICOM file has no pixel data")]
+    NoPixelData,
+    #[error("the image is {width}×{height} pixels, above the limit of {limit} pixels")]
+    TooLarge { width: u64, height: u64, limit: u64 },
+    #[error("cannot decode the image: {0}")]
+    Image(String),
+    #[error("cannot open the PDF: {0}")]
+    Pdf(String),
+    #[error("PDF support is unavailable: {0}")]
+    PdfUnavailable(String),
+    #[error("the file has no pages")]
+    NoPages,
+    #[error("frame {index} does not exist (the item has {count})")]
+    NoSuchFrame { index: u32, count: u32 },
+    #[error("unsupported {0}")]
+    Unsupported(String),
+}
+
+/// How far the decoder goes before it refuses a file.
+#[derive(Debug, Clone)]
+pub struct DecodeConfig {
+    /// Largest frame accepted, in pixels: a decompression bomb stops here.
+    pub max_pixels: u64,
+    /// Width PDF pages are rendered at.
+    pub pdf_width: u32,
+    /// The PDFium library; without it PDFs are refused with a clear reason.
+    pub pdfium_library: Option<PathBuf>,
+}
+
+impl Default for DecodeConfig {
+    fn default() -> Self {
+        Self {
+            max_pixels: 64 * 1024 * 1024,
+            pdf_width: 1700,
+            pdfium_library: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    config: DecodeConfig,
+}
+
+impl Decoder {
+    pub fn new(config: DecodeConfig) -> Self {
+        Self { config }
+    }
+
+    /// Opens the file and decodes its first frame, so that a broken file is found now
+    /// rather than when a reviewer opens it.
+    pub fn probe(&self, path: &Path, format: Format) -> Result<Probe, DecodeError> {
+        match format {
+            Format::Dicom => dicom::probe(path, &self.config),
+            Format::Jpeg | Format::Png => raster::probe(path, &self.config),
+            Format::Tiff => tiff_pages::probe(path, &self.config),
+            Format::Pdf => pdf::probe(path, &self.config),
+        }
+    }
+
+    pub fn frame(&self, path: &Path, format: Format, index: u32) -> Result<Frame, DecodeError> {
+        match format {
+            Format::Dicom => dicom::frame(path, index, &self.config),
+            Format::Jpeg | Format::Png => {
+                check_index(index, 1)?;
+                raster::frame(path, &self.config)
+            }
+            Format::Tiff => tiff_pages::frame(path, index, &self.config),
+            Format::Pdf => pdf::frame(path, index, &self.config),
+        }
+    }
+}
+
+pub(crate) fn check_index(index: u32, count: u32) -> Result<(), DecodeError> {
+    if index < count {
+        Ok(())
+    } else {
+        Err(DecodeError::NoSuchFrame { index, count })
+    }
+}
+
+pub(crate) fn check_size(
+    width: u64,
+    height: u64,
+    config: &DecodeConfig,
+) -> Result<(), DecodeError> {
+    if width == 0 || height == 0 {
+        return Err(DecodeError::Image(format!(
+            "empty image ({width}×{height})"
+        )));
+    }
+    if width.saturating_mul(height) > config.max_pixels {
+        return Err(DecodeError::TooLarge {
+            width,
+            height,
+            limit: config.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// Quantises real greyscale values into 16 bits over their own range.
+pub(crate) fn gray_from_values(values: &[f32], invert: bool) -> Pixels {
+    let (lo, hi) = values
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 0.0) };
+    let span = hi - lo;
+    // Integer data whose span fits keeps its exact values.
+    let integral = span <= 65535.0 && values.iter().all(|v| v.fract() == 0.0);
+    let slope = if integral || span <= 0.0 {
+        1.0
+    } else {
+        span / 65535.0
+    };
+    let stored = values
+        .iter()
+        .map(|&v| ((v - lo) / slope).round().clamp(0.0, 65535.0) as u16)
+        .collect();
+    Pixels::Gray {
+        stored,
+        slope,
+        intercept: lo,
+        invert,
+    }
+}

@@ -1,0 +1,98 @@
+//! PDF pages rendered through PDFium, bound at run time to the library the caller names.
+//!
+//! pdfium-render keeps its bindings in a process-wide cell (PDFium itself is a
+//! process-wide library), so the first successful bind is kept here for the process.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use pdfium_render::prelude::*;
+
+use crate::{DecodeConfig, DecodeError, Frame, Pixels, Probe, check_index, check_size};
+
+static PDFIUM: OnceLock<Result<Pdfium, String>> = OnceLock::new();
+
+fn pdfium(config: &DecodeConfig) -> Result<&'static Pdfium, DecodeError> {
+    let bound = PDFIUM.get_or_init(|| {
+        let path = config
+            .pdfium_library
+            .as_ref()
+            .ok_or_else(|| "no PDFium library is configured".to_string())?;
+        Pdfium::bind_to_library(path)
+            .map(Pdfium::new)
+            .map_err(|e| format!("cannot load {}: {e}", path.display()))
+    });
+    bound
+        .as_ref()
+        .map_err(|reason| DecodeError::PdfUnavailable(reason.clone()))
+}
+
+fn pdf_error(e: PdfiumError) -> DecodeError {
+    match e {
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::PasswordError) => {
+            DecodeError::Pdf("the PDF is encrypted with a password".into())
+        }
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::FormatError) => {
+            DecodeError::Pdf("the file is not a valid PDF (corrupt or truncated)".into())
+        }
+        other => DecodeError::Pdf(other.to_string()),
+    }
+}
+
+fn render(page: &PdfPage, config: &DecodeConfig) -> Result<Frame, DecodeError> {
+    let aspect = page.height().value / page.width().value.max(1.0);
+    let width = config.pdf_width;
+    let height = (width as f32 * aspect).round().max(1.0) as u32;
+    check_size(width.into(), height.into(), config)?;
+    let bitmap = page
+        .render_with_config(
+            &PdfRenderConfig::new()
+                .set_target_width(width as i32)
+                .render_form_data(true),
+        )
+        .map_err(pdf_error)?;
+    Ok(Frame {
+        width: bitmap.width() as u32,
+        height: bitmap.height() as u32,
+        pixels: Pixels::Rgba(bitmap.as_rgba_bytes()),
+        window: None,
+    })
+}
+
+pub fn probe(path: &Path, config: &DecodeConfig) -> Result<Probe, DecodeError> {
+    let pdfium = pdfium(config)?;
+    let document = pdfium.load_pdf_from_file(path, None).map_err(pdf_error)?;
+    let pages = document.pages();
+    let count = u32::try_from(pages.len()).unwrap_or(0);
+    if count == 0 {
+        return Err(DecodeError::NoPages);
+    }
+    let first = render(&pages.get(0).map_err(pdf_error)?, config)?;
+    let text_layer = pages
+        .get(0)
+        .ok()
+        .and_then(|p| p.text().ok().map(|t| !t.all().trim().is_empty()))
+        .unwrap_or(false);
+    let mut meta = BTreeMap::new();
+    meta.insert("Pages".to_string(), count.to_string());
+    meta.insert(
+        "Text layer".to_string(),
+        if text_layer { "yes" } else { "no (scanned)" }.to_string(),
+    );
+    Ok(Probe {
+        frames: count,
+        width: first.width,
+        height: first.height,
+        meta,
+    })
+}
+
+pub fn frame(path: &Path, index: u32, config: &DecodeConfig) -> Result<Frame, DecodeError> {
+    let pdfium = pdfium(config)?;
+    let document = pdfium.load_pdf_from_file(path, None).map_err(pdf_error)?;
+    let pages = document.pages();
+    check_index(index, u32::try_from(pages.len()).unwrap_or(0))?;
+    let page = pages.get(index as i32).map_err(pdf_error)?;
+    render(&page, config)
+}

@@ -1,0 +1,45 @@
+//! The engine's error, with a machine-readable code so front ends branch on the kind of
+//! failure, never on its wording.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Catalog(#[from] sr_catalog::CatalogError),
+    #[error(transparent)]
+    Decode(#[from] sr_decode::DecodeError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What a front end shows: a stable code and a sentence for a person.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ErrorReport {
+    pub code: String,
+    pub message: String,
+}
+
+impl EngineError {
+    pub fn code(&self) -> &'static str {
+        use sr_catalog::CatalogError as C;
+        match self {
+            EngineError::Catalog(C::NoSuchItem(_)) => "not_found",
+            EngineError::Catalog(C::NotDecidable { .. } | C::WrongKind { .. }) => "not_decidable",
+            EngineError::Catalog(C::NewerSchema { .. }) => "newer_schema",
+            EngineError::Catalog(C::Io { .. }) => "io",
+            EngineError::Catalog(_) => "catalogue",
+            EngineError::Decode(sr_decode::DecodeError::NoSuchFrame { .. }) => "not_found",
+            EngineError::Decode(_) => "decode",
+            EngineError::Invalid(_) => "invalid",
+        }
+    }
+
+    pub fn report(&self) -> ErrorReport {
+        ErrorReport {
+            code: self.code().to_string(),
+            message: self.to_string(),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The single surface that every front end drives (the desktop shell and the command
+//! line): worklists, the review screen's item view, frames, decisions, import.
+//!
+//! Lower crates never depend on this one; transport types live here only.
+
+mod dto;
+mod error;
+pub mod frame_wire;
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use lru::LruCache;
+use sr_catalog::{
+    BatchKind, Catalog, ImportOptions, ImportReport, ItemRecord, ItemState, NewVerdict, Reviewer,
+    Role, Verdict, Worklist, WorklistQuery,
+};
+use sr_decode::{DecodeConfig, Decoder};
+
+pub use dto::*;
+pub use error::{EngineError, ErrorReport};
+pub use sr_catalog as catalog;
+
+/// Encoded frames kept in memory for going back and forth between recent items.
+const FRAME_CACHE_ENTRIES: usize = 12;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub data_dir: PathBuf,
+    pub pdfium_library: Option<PathBuf>,
+}
+
+/// Who decides. Only the demo session exists until sign-in lands: bundled data, no
+/// login, and every role offered so one person can try each worklist.
+#[derive(Debug, Clone, Copy)]
+enum Session {
+    Demo,
+}
+
+impl Session {
+    fn reviewer(self, role: Role) -> Reviewer {
+        match self {
+            Session::Demo => Reviewer {
+                subject: format!("demo-{}", role.as_str()),
+                username: format!("demo {}", role.as_str()),
+            },
+        }
+    }
+
+    fn info(self) -> SessionInfo {
+        match self {
+            Session::Demo => SessionInfo {
+                mode: "demo".into(),
+                username: "demo".into(),
+                roles: Role::ALL.to_vec(),
+            },
+        }
+    }
+}
+
+pub struct Engine {
+    catalog: Mutex<Catalog>,
+    decoder: Decoder,
+    frames: Mutex<LruCache<(i64, u32), Arc<Vec<u8>>>>,
+    session: Session,
+}
+
+impl Engine {
+    pub fn open(config: EngineConfig) -> Result<Self, EngineError> {
+        let catalog = Catalog::open(&config.data_dir)?;
+        let decoder = Decoder::new(DecodeConfig {
+            pdfium_library: config.pdfium_library,
+            ..DecodeConfig::default()
+        });
+        let capacity = NonZeroUsize::new(FRAME_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
+        Ok(Self {
+            catalog: Mutex::new(catalog),
+            decoder,
+            frames: Mutex::new(LruCache::new(capacity)),
+            session: Session::Demo,
+        })
+    }
+
+    fn catalog(&self) -> MutexGuard<'_, Catalog> {
+        self.catalog
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn session(&self) -> SessionInfo {
+        self.session.info()
+    }
+
+    /// Catalogues a folder laid out like the bucket, then opens every new item once so
+    /// that broken files show as errors in the worklist before anyone opens them.
+    pub fn import(&self, dir: &Path, default_kind: BatchKind) -> Result<ImportReport, EngineError> {
+        let options = ImportOptions {
+            default_kind,
+            source: format!("folder:{}", dir.display()),
+        };
+        let report = self.catalog().import_dir(dir, &options)?;
+        self.probe_pending()?;
+        Ok(report)
+    }
+
+    /// Probes every stored item not yet looked at; returns how many were probed.
+    pub fn probe_pending(&self) -> Result<usize, EngineError> {
+        let pending = self.catalog().pending_probes()?;
+        for item in &pending {
+            let path = self.catalog().blob_path(&item.sha256);
+            let outcome = self
+                .decoder
+                .probe(&path, decode_format(item.format))
+                .map(|p| (p.frames, serde_json::to_value(&p).unwrap_or_default()))
+                .map_err(|e| e.to_string());
+            self.catalog().record_probe(item.id, outcome)?;
+        }
+        Ok(pending.len())
+    }
+
+    pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, EngineError> {
+        Ok(self.catalog().worklist(query)?)
+    }
+
+    /// The review screen's view of an item; opening it puts it in review for the role.
+    pub fn open_item(&self, id: i64, role: Role) -> Result<ItemView, EngineError> {
+        let catalog = self.catalog();
+        let item = catalog.item(id)?;
+        if item.batch_kind != role.batch_kind() {
+            return Err(EngineError::Invalid(format!(
+                "a {} does not review {} items",
+                role.as_str(),
+                item.batch_kind.as_str()
+            )));
+        }
+        let kind = role.verdict_kind();
+        if item.error.is_none() {
+            catalog.mark_opened(id, kind)?;
+        }
+        let history = catalog.verdicts(Some((id, kind)))?;
+        Ok(item_view(item, history))
+    }
+
+    pub fn decide(&self, request: DecideRequest) -> Result<Verdict, EngineError> {
+        let verdict = self.catalog().record_verdict(NewVerdict {
+            item_id: request.item_id,
+            decision: request.decision,
+            note: request.note,
+            reviewer: self.session.reviewer(request.role),
+            role: request.role,
+            time_spent_ms: request.time_spent_ms,
+        })?;
+        Ok(verdict)
+    }
+
+    pub fn verdicts(&self) -> Result<Vec<Verdict>, EngineError> {
+        Ok(self.catalog().verdicts(None)?)
+    }
+
+    /// One frame of an item, encoded for the viewer (see [`frame_wire`]).
+    pub fn frame(&self, id: i64, index: u32) -> Result<Arc<Vec<u8>>, EngineError> {
+        let cached = self
+            .frames
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(id, index))
+            .cloned();
+        if let Some(bytes) = cached {
+            return Ok(bytes);
+        }
+        let (path, format) = {
+            let catalog = self.catalog();
+            let item = catalog.item(id)?;
+            if let Some(error) = item.error {
+                return Err(EngineError::Invalid(error));
+            }
+            match (item.sha256, item.format) {
+                (Some(sha), Some(format)) => (catalog.blob_path(&sha), format),
+                _ => return Err(EngineError::Invalid("the item's file is not stored".into())),
+            }
+        };
+        let frame = self.decoder.frame(&path, decode_format(format), index)?;
+        let bytes = Arc::new(frame_wire::encode(&frame));
+        self.frames
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .put((id, index), bytes.clone());
+        Ok(bytes)
+    }
+}
+
+fn decode_format(format: sr_catalog::Format) -> sr_decode::Format {
+    use sr_catalog::Format as C;
+    use sr_decode::Format as D;
+    match format {
+        C::Dicom => D::Dicom,
+        C::Jpeg => D::Jpeg,
+        C::Png => D::Png,
+        C::Tiff => D::Tiff,
+        C::Pdf => D::Pdf,
+    }
+}
+
+fn item_view(item: ItemRecord, history: Vec<Verdict>) -> ItemView {
+    let state = if item.error.is_some() {
+        ItemState::Error
+    } else if history.is_empty() {
+        ItemState::InReview
+    } else {
+        ItemState::Decided
+    };
+    let mut meta = Vec::new();
+    if let Some(probe) = &item.meta {
+        if let (Some(w), Some(h)) = (probe.get("width"), probe.get("height")) {
+            meta.push(MetaField {
+                label: "Size".into(),
+                value: format!("{w} × {h} px"),
+            });
+        }
+        if let Some(fields) = probe.get("meta").and_then(|m| m.as_object()) {
+            for (label, value) in fields {
+                meta.push(MetaField {
+                    label: label.clone(),
+                    value: value.as_str().unwrap_or_default().to_string(),
+                });
+            }
+        }
+    }
+    ItemView {
+        id: item.id,
+        tenant: item.tenant,
+        batch: item.batch,
+        key: item.key,
+        format: item.format,
+        subject: item.subject,
+        frames: item.frames.unwrap_or(1),
+        state,
+        error: item.error,
+        meta,
+        ai: item.ai.as_ref().map(ai_finding),
+        history,
+    }
+}
+
+fn ai_finding(ai: &serde_json::Value) -> AiFinding {
+    let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let model = ai.get("model");
+    AiFinding {
+        model_id: text(model.and_then(|m| m.get("id"))),
+        model_version: text(model.and_then(|m| m.get("version"))),
+        finding: text(ai.get("finding")),
+        confidence: ai
+            .get("confidence")
+            .and_then(|c| c.as_f64())
+            .map(|c| c as f32),
+        codes: ai
+            .get("codes")
+            .and_then(|c| c.as_array())
+            .map(|codes| {
+                codes
+                    .iter()
+                    .map(|c| SuggestedCode {
+                        code: text(c.get("code")),
+                        title: text(c.get("title")),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,11 @@
+/// The app's IPC commands, declared so that capabilities/default.json must grant each
+/// one by name: a command not listed there cannot be invoked from the webview.
+const COMMANDS: &[&str] = &["session", "worklist", "open_item", "decide", "verdicts"];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

@@ -1,0 +1,34 @@
+//! IPC commands: each maps one intent of the UI onto one engine call.
+
+use std::sync::Arc;
+
+use sr_engine::catalog::{Role, Verdict, Worklist, WorklistQuery};
+use sr_engine::{DecideRequest, Engine, ErrorReport, ItemView, SessionInfo};
+use tauri::State;
+
+type Reply<T> = Result<T, ErrorReport>;
+
+#[tauri::command(async)]
+pub fn session(engine: State<'_, Arc<Engine>>) -> SessionInfo {
+    engine.session()
+}
+
+#[tauri::command(async)]
+pub fn worklist(engine: State<'_, Arc<Engine>>, query: WorklistQuery) -> Reply<Worklist> {
+    engine.worklist(&query).map_err(|e| e.report())
+}
+
+#[tauri::command(async)]
+pub fn open_item(engine: State<'_, Arc<Engine>>, id: i64, role: Role) -> Reply<ItemView> {
+    engine.open_item(id, role).map_err(|e| e.report())
+}
+
+#[tauri::command(async)]
+pub fn decide(engine: State<'_, Arc<Engine>>, request: DecideRequest) -> Reply<Verdict> {
+    engine.decide(request).map_err(|e| e.report())
+}
+
+#[tauri::command(async)]
+pub fn verdicts(engine: State<'_, Arc<Engine>>) -> Reply<Vec<Verdict>> {
+    engine.verdicts().map_err(|e| e.report())
+}

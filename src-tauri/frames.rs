@@ -1,0 +1,49 @@
+//! The `sr://` scheme: frames travel to the viewer as binary (see `frame_wire`),
+//! decoded on a worker thread so the window never waits on a decoder.
+
+use std::sync::Arc;
+
+use sr_engine::Engine;
+use tauri::http::{Request, Response, StatusCode, header};
+
+pub const SCHEME: &str = "sr";
+
+/// Answers `sr://localhost/frame/{item}/{index}`.
+pub fn respond(engine: Arc<Engine>, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+    let path = request.uri().path();
+    let parsed = path
+        .strip_prefix("/frame/")
+        .and_then(|rest| rest.split_once('/'))
+        .and_then(|(id, index)| Some((id.parse::<i64>().ok()?, index.parse::<u32>().ok()?)));
+    let Some((id, index)) = parsed else {
+        return text(StatusCode::NOT_FOUND, format!("no such resource: {path}"));
+    };
+    match engine.frame(id, index) {
+        Ok(bytes) => Response::builder()
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(bytes.as_ref().clone())
+            .unwrap_or_default(),
+        Err(e) => {
+            let status = if e.code() == "not_found" {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            text(
+                status,
+                serde_json::to_string(&e.report()).unwrap_or_default(),
+            )
+        }
+    }
+}
+
+fn text(status: StatusCode, body: String) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .body(body.into_bytes())
+        .unwrap_or_default()
+}

@@ -1,0 +1,52 @@
+//! The desktop shell: a window, the IPC commands and the frame scheme over the engine.
+//! No review logic lives here.
+
+mod commands;
+mod frames;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use sr_engine::{Engine, EngineConfig};
+
+pub fn run(config: EngineConfig) -> ExitCode {
+    let engine = match Engine::open(config) {
+        Ok(engine) => Arc::new(engine),
+        Err(e) => {
+            eprintln!("secondread: cannot open the data dir: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Items catalogued by an import that was interrupted are probed in the background.
+    let probing = engine.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = probing.probe_pending() {
+            eprintln!("secondread: probing items failed: {e}");
+        }
+    });
+    let for_frames = engine.clone();
+    let result = tauri::Builder::default()
+        .manage(engine)
+        .register_asynchronous_uri_scheme_protocol(
+            frames::SCHEME,
+            move |_ctx, request, responder| {
+                let engine = for_frames.clone();
+                std::thread::spawn(move || responder.respond(frames::respond(engine, &request)));
+            },
+        )
+        .invoke_handler(tauri::generate_handler![
+            commands::session,
+            commands::worklist,
+            commands::open_item,
+            commands::decide,
+            commands::verdicts,
+        ])
+        .run(tauri::generate_context!("tauri.conf.json"));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("secondread: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,13 @@
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = sr_cli::Cli::parse();
+    if cli.verb.is_some() {
+        sr_cli::run(cli)
+    } else {
+        secondread_app::run(sr_cli::engine_config(cli.data_dir))
+    }
+}
