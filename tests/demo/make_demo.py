@@ -14,6 +14,7 @@ import random
 import shutil
 import struct
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -30,6 +31,7 @@ PYDICOM_DATA = Path(__import__("data_store").__file__).parent / "data"
 
 DEMO_MODEL = {"id": "demo-findings", "version": "0.1.0"}
 CREATED = "2026-11-20T08:15:00Z"
+FIXED_DATE = time.strptime(CREATED, "%Y-%m-%dT%H:%M:%SZ")
 
 
 def subject(n):
@@ -284,7 +286,7 @@ def coding_batches(root):
         scans.add_bytes(f"scan-{n:04d}.tif", buf.getvalue(), ai)
         noisy = first.rotate(rng.uniform(-2.5, 2.5), fillcolor=250).filter(ImageFilter.GaussianBlur(0.8))
         buf = io.BytesIO()
-        noisy.convert("RGB").save(buf, format="PDF", resolution=150)
+        noisy.convert("RGB").save(buf, format="PDF", resolution=150, creationDate=FIXED_DATE, modDate=FIXED_DATE)
         scans.add_bytes(f"scanned-{n:04d}.pdf", buf.getvalue(), ai)
     photo = page_image(letter_lines(*LETTERS[0][:3], 20)).convert("RGB")
     photo = photo.transform(photo.size, Image.Transform.QUAD, (40, 60, 10, 1600, 1250, 1630, 1200, 20), fillcolor=(90, 80, 70))

@@ -245,7 +245,6 @@ pub struct Verdict {
     pub role: Role,
     /// RFC 3339, UTC.
     pub decided_at: String,
-    #[ts(type = "number")]
     pub time_spent_ms: u64,
     /// The earlier verdict on the same item and kind that this one replaces.
     pub supersedes: Option<String>,

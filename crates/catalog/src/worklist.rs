@@ -19,7 +19,6 @@ pub struct WorklistQuery {
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct WorklistRow {
-    #[ts(type = "number")]
     pub id: i64,
     pub tenant: String,
     pub batch: String,

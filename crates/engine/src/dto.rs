@@ -40,7 +40,6 @@ pub struct SuggestedCode {
 /// Everything the review screen shows for one item, for one role.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ItemView {
-    #[ts(type = "number")]
     pub id: i64,
     pub tenant: String,
     pub batch: String,
@@ -58,11 +57,9 @@ pub struct ItemView {
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct DecideRequest {
-    #[ts(type = "number")]
     pub item_id: i64,
     pub role: Role,
     pub decision: Decision,
     pub note: String,
-    #[ts(type = "number")]
     pub time_spent_ms: u64,
 }

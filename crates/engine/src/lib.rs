@@ -25,6 +25,9 @@ pub use sr_catalog as catalog;
 /// Encoded frames kept in memory for going back and forth between recent items.
 const FRAME_CACHE_ENTRIES: usize = 12;
 
+/// Encoded frames by (item id, frame index).
+type FrameCache = LruCache<(i64, u32), Arc<Vec<u8>>>;
+
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub data_dir: PathBuf,
@@ -62,7 +65,7 @@ impl Session {
 pub struct Engine {
     catalog: Mutex<Catalog>,
     decoder: Decoder,
-    frames: Mutex<LruCache<(i64, u32), Arc<Vec<u8>>>>,
+    frames: Mutex<FrameCache>,
     session: Session,
 }
 

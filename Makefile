@@ -1,0 +1,99 @@
+# SecondRead: `make run` opens the app on the demo data, `make test` runs every check.
+# Every target installs what it needs; nothing is installed by hand.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+TOOLS     := .tools
+DEMO      := target/demo-data
+RUN_DATA  := target/run-data
+APP       := target/debug/secondread
+
+# PDFium from the pypdfium2 wheel on PyPI (Apache-2.0 / BSD), pinned by sha256.
+PDFIUM_WHEEL   := pypdfium2-5.15.2-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+PDFIUM_SHA256  := dc31aea5b0fb9fefc9b537a65f4113980b2c40798445736a7e6565bc85161e37
+PDFIUM         := $(TOOLS)/pdfium/libpdfium.so
+
+CARGO_DENY_VERSION := 0.20.2
+
+APT_PACKAGES := build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev \
+	libayatana-appindicator3-dev librsvg2-dev libxdo-dev xvfb xauth webkit2gtk-driver \
+	imagemagick gnome-keyring dbus-x11 fonts-dejavu-core
+
+export SECONDREAD_PDFIUM := $(abspath $(PDFIUM))
+
+.PHONY: run test build deps system-deps ui demo-data lint check-licences cargo-test e2e bench clean
+
+## Opens SecondRead on the bundled demo data (local folder source, demo session, no login).
+run: build demo-data
+	$(APP) --data-dir $(RUN_DATA) import $(DEMO)
+	$(APP) --data-dir $(RUN_DATA)
+
+## Installs everything, then runs every check and test.
+test: build demo-data lint check-licences cargo-test e2e
+
+build: deps ui
+	cargo build --locked
+	cp $(PDFIUM) target/debug/libpdfium.so
+
+deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(PDFIUM)
+
+# Debian packages Tauri and the tests need; installs only what is missing.
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: tests/requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+ui/node_modules/.installed: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+$(PDFIUM):
+	mkdir -p $(TOOLS)/pdfium/wheel
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+		--platform manylinux_2_17_x86_64 -d $(TOOLS)/pdfium/wheel pypdfium2==5.15.2
+	echo "$(PDFIUM_SHA256)  $(TOOLS)/pdfium/wheel/$(PDFIUM_WHEEL)" | sha256sum -c --quiet
+	$(PY) -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); open(sys.argv[2],'wb').write(z.read('pypdfium2_raw/libpdfium.so'))" \
+		$(TOOLS)/pdfium/wheel/$(PDFIUM_WHEEL) $@
+
+ui: ui/node_modules/.installed
+	cd ui && npx vite build --logLevel warn
+
+demo-data: $(DEMO)/.made
+$(DEMO)/.made: tests/demo/make_demo.py $(VENV)/.installed
+	$(PY) tests/demo/make_demo.py $(DEMO)
+	touch $@
+
+lint: ui
+	cargo fmt --all --check
+	cargo clippy --locked --all-targets -- -D warnings
+	cd ui && npm run --silent check && npm run --silent lint
+
+check-licences: $(TOOLS)/bin/cargo-deny
+	$(TOOLS)/bin/cargo-deny --log-level error check licenses
+
+$(TOOLS)/bin/cargo-deny:
+	cargo install --locked --root $(TOOLS) cargo-deny@$(CARGO_DENY_VERSION)
+
+cargo-test: ui demo-data $(PDFIUM)
+	cargo test --locked --workspace
+
+e2e: build demo-data
+	$(PY) -m pytest -q tests/e2e
+
+bench: build demo-data
+	cargo build --locked --release -p sr-bench
+	$(PY) tests/bench/run.py
+
+clean:
+	rm -rf target $(TOOLS) $(VENV) ui/node_modules ui/dist

@@ -1,0 +1,38 @@
+// The UI's only door to the engine. Components import from here, never from Tauri.
+import type { DecideRequest } from "../bindings/DecideRequest";
+import type { ErrorReport } from "../bindings/ErrorReport";
+import type { ItemView } from "../bindings/ItemView";
+import type { Role } from "../bindings/Role";
+import type { SessionInfo } from "../bindings/SessionInfo";
+import type { Verdict } from "../bindings/Verdict";
+import type { Worklist } from "../bindings/Worklist";
+import type { WorklistQuery } from "../bindings/WorklistQuery";
+import { tauriBackend } from "./tauri";
+
+export interface Backend {
+  session(): Promise<SessionInfo>;
+  worklist(query: WorklistQuery): Promise<Worklist>;
+  openItem(id: number, role: Role): Promise<ItemView>;
+  decide(request: DecideRequest): Promise<Verdict>;
+  /** The bytes of one frame, in the engine's frame wire format. */
+  frame(id: number, index: number): Promise<ArrayBuffer>;
+}
+
+/** An engine error as the UI shows it: a stable code and a sentence. */
+export class BackendError extends Error {
+  readonly code: string;
+  constructor(report: ErrorReport) {
+    super(report.message);
+    this.code = report.code;
+  }
+}
+
+export function asBackendError(e: unknown): BackendError {
+  if (e instanceof BackendError) return e;
+  if (e && typeof e === "object" && "code" in e && "message" in e) {
+    return new BackendError(e as ErrorReport);
+  }
+  return new BackendError({ code: "internal", message: String(e) });
+}
+
+export const backend: Backend = tauriBackend;

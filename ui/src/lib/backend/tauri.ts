@@ -1,0 +1,34 @@
+// The Backend over Tauri IPC and the sr:// frame scheme. The only module that imports Tauri.
+import { convertFileSrc, invoke } from "@tauri-apps/api/core";
+import type { Backend } from "./index";
+import { asBackendError, BackendError } from "./index";
+
+/** sr://localhost/ on Linux and macOS, http://sr.localhost/ on Windows. */
+const frameBase = convertFileSrc("", "sr");
+
+async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw asBackendError(e);
+  }
+}
+
+export const tauriBackend: Backend = {
+  session: () => call("session"),
+  worklist: (query) => call("worklist", { query }),
+  openItem: (id, role) => call("open_item", { id, role }),
+  decide: (request) => call("decide", { request }),
+  async frame(id, index) {
+    const response = await fetch(`${frameBase}frame/${id}/${index}`);
+    if (!response.ok) {
+      const text = await response.text();
+      try {
+        throw new BackendError(JSON.parse(text));
+      } catch (e) {
+        throw e instanceof BackendError ? e : new BackendError({ code: "decode", message: text });
+      }
+    }
+    return response.arrayBuffer();
+  },
+};
