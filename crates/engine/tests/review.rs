@@ -1,0 +1,90 @@
+//! The engine over the demo data: import probes every item, decisions survive a restart,
+//! and frames come out in the wire format the viewer reads.
+
+use std::path::PathBuf;
+
+use sr_engine::catalog::{BatchKind, Decision, ItemState, QualityDecision, Role, WorklistQuery};
+use sr_engine::{DecideRequest, Engine, EngineConfig, frame_wire};
+
+fn engine(data_dir: &std::path::Path) -> Engine {
+    Engine::open(EngineConfig {
+        data_dir: data_dir.to_owned(),
+        pdfium_library: std::env::var_os("SECONDREAD_PDFIUM").map(PathBuf::from),
+    })
+    .unwrap()
+}
+
+fn query(role: Role, state: Option<ItemState>) -> WorklistQuery {
+    WorklistQuery {
+        role,
+        tenant: None,
+        batch: None,
+        state,
+        limit: 1000,
+    }
+}
+
+#[test]
+fn import_decide_restart_and_the_decision_is_still_there() {
+    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/demo-data");
+    assert!(demo.is_dir(), "no demo data: run `make demo-data` first");
+    let data = tempfile::tempdir().unwrap();
+
+    let first = {
+        let engine = engine(data.path());
+        let report = engine.import(&demo, BatchKind::Imaging).unwrap();
+        assert!(report.added >= 60, "{} items", report.added);
+        let list = engine.worklist(&query(Role::Technician, None)).unwrap();
+        let errors = engine
+            .worklist(&query(Role::Technician, Some(ItemState::Error)))
+            .unwrap();
+        assert_eq!(errors.counts.error, 7, "the quarantine batch's bad items");
+        assert!(errors.rows.iter().any(|r| r.key == "truncated.dcm"));
+
+        let first = list
+            .rows
+            .iter()
+            .find(|r| r.state == ItemState::New)
+            .unwrap()
+            .clone();
+        let bytes = engine.frame(first.id, 0).unwrap();
+        assert_eq!(&bytes[..4], frame_wire::MAGIC);
+        let broken = errors.rows.iter().find(|r| r.key == "bomb.png").unwrap();
+        assert_eq!(engine.frame(broken.id, 0).unwrap_err().code(), "invalid");
+
+        let view = engine.open_item(first.id, Role::Technician).unwrap();
+        assert_eq!(view.state, ItemState::InReview);
+        engine
+            .decide(DecideRequest {
+                item_id: first.id,
+                role: Role::Technician,
+                decision: Decision::Quality(QualityDecision::Blurry),
+                note: "motion".into(),
+                time_spent_ms: 900,
+            })
+            .unwrap();
+        first
+    };
+
+    let engine = engine(data.path());
+    let row = engine
+        .worklist(&query(Role::Technician, Some(ItemState::Decided)))
+        .unwrap()
+        .rows
+        .into_iter()
+        .find(|r| r.id == first.id)
+        .expect("decided after restart");
+    assert_eq!(
+        row.decision,
+        Some(Decision::Quality(QualityDecision::Blurry))
+    );
+    let doctor = engine.worklist(&query(Role::Doctor, None)).unwrap();
+    assert_eq!(
+        doctor.counts.decided, 0,
+        "a technician's verdict is not a diagnosis"
+    );
+    let verdicts = engine.verdicts().unwrap();
+    assert_eq!(verdicts.len(), 1);
+    assert_eq!(verdicts[0].reviewer.subject, "demo-technician");
+    assert_eq!(verdicts[0].note, "motion");
+}
