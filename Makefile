@@ -20,7 +20,7 @@ CARGO_DENY_VERSION := 0.20.2
 
 APT_PACKAGES := build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev \
 	libayatana-appindicator3-dev librsvg2-dev libxdo-dev xvfb xauth webkit2gtk-driver \
-	imagemagick gnome-keyring dbus-x11 fonts-dejavu-core
+	imagemagick gnome-keyring dbus-x11 fonts-dejavu-core python3-venv
 
 export SECONDREAD_PDFIUM := $(abspath $(PDFIUM))
 
@@ -43,6 +43,7 @@ deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(PDFIUM)
 # Debian packages Tauri and the tests need; installs only what is missing.
 system-deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages: $$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -91,8 +92,10 @@ cargo-test: ui demo-data $(PDFIUM)
 e2e: build demo-data
 	$(PY) -m pytest -q tests/e2e
 
-bench: build demo-data
-	cargo build --locked --release -p sr-bench
+## Speed figures against their targets (release build, real app under Xvfb).
+bench: deps ui demo-data
+	cargo build --locked --release --workspace
+	cp $(PDFIUM) target/release/libpdfium.so
 	$(PY) tests/bench/run.py
 
 clean:

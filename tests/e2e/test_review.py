@@ -3,9 +3,9 @@
 import json
 import os
 import signal
-import subprocess
 import time
 
+import harness
 import pytest
 from conftest import cli
 
@@ -128,9 +128,10 @@ def test_a_kill_right_after_the_keypress_loses_nothing(launch, data_dir):
     app.wait_for(CANVAS)
     app.keys("2")
     app.wait_until(lambda: position(app).startswith("2 /"), "the UI to move on")
-    pids = subprocess.run(["pgrep", "-f", f"secondread --data-dir {data_dir}"], capture_output=True, text=True)
-    for pid in pids.stdout.split():
-        os.kill(int(pid), signal.SIGKILL)
+    pids = harness.app_pids(data_dir)
+    assert pids, "the app process was not found"
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
     time.sleep(0.5)
     assert [v["decision"] for v in verdicts(data_dir)] == ["disagree"]
 

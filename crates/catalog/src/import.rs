@@ -84,7 +84,12 @@ impl Catalog {
         options: &ImportOptions,
         report: &mut ImportReport,
     ) -> Result<(), CatalogError> {
-        let (kind, created_at, batch_error, entries) = read_batch(tenant, batch, dir)?;
+        let BatchContents {
+            kind,
+            created_at,
+            error: batch_error,
+            entries,
+        } = read_batch(tenant, batch, dir)?;
         let kind = kind.unwrap_or(options.default_kind);
         let tx = self.conn.transaction()?;
         tx.execute("INSERT OR IGNORE INTO tenants (id) VALUES (?1)", [tenant])?;
@@ -129,12 +134,15 @@ impl Catalog {
     }
 }
 
-type BatchContents = (
-    Option<BatchKind>,
-    Option<String>,
-    Option<String>,
-    Vec<Entry>,
-);
+/// What a batch folder holds, as far as its manifest (or the listing) tells.
+struct BatchContents {
+    /// None when the batch has no usable manifest: the configured default applies.
+    kind: Option<BatchKind>,
+    created_at: Option<String>,
+    /// Why the batch's manifest is unusable; each of its items is marked with it.
+    error: Option<String>,
+    entries: Vec<Entry>,
+}
 
 /// Reads a batch's manifest, or lists its files when it has none or an unusable one.
 fn read_batch(tenant: &str, batch: &str, dir: &Path) -> Result<BatchContents, CatalogError> {
@@ -146,8 +154,12 @@ fn read_batch(tenant: &str, batch: &str, dir: &Path) -> Result<BatchContents, Ca
     };
     let problem = match parsed {
         Some(Ok(m)) => {
-            let entries = m.items.into_iter().map(Entry::from_manifest).collect();
-            return Ok((Some(m.kind), m.created_at, None, entries));
+            return Ok(BatchContents {
+                kind: Some(m.kind),
+                created_at: m.created_at,
+                error: None,
+                entries: m.items.into_iter().map(Entry::from_manifest).collect(),
+            });
         }
         Some(Err(reason)) => Some(reason),
         None => None,
@@ -163,7 +175,12 @@ fn read_batch(tenant: &str, batch: &str, dir: &Path) -> Result<BatchContents, Ca
             batch_error: problem.clone(),
         })
         .collect();
-    Ok((None, None, problem, entries))
+    Ok(BatchContents {
+        kind: None,
+        created_at: None,
+        error: problem,
+        entries,
+    })
 }
 
 impl Entry {

@@ -111,6 +111,19 @@ impl ItemState {
         ItemState::Decided,
         ItemState::Error,
     ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemState::New => "new",
+            ItemState::InReview => "in_review",
+            ItemState::Decided => "decided",
+            ItemState::Error => "error",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        ItemState::ALL.into_iter().find(|state| state.as_str() == s)
+    }
 }
 
 /// The file formats the workstation decodes, known from the key's suffix.

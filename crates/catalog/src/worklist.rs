@@ -61,6 +61,11 @@ const STATE_SQL: &str = "CASE WHEN i.error IS NOT NULL THEN 'error'
      WHEN r.latest_verdict IS NOT NULL THEN 'decided'
      WHEN r.opened_at IS NOT NULL THEN 'in_review' ELSE 'new' END";
 
+/// Reads back what `STATE_SQL` computed.
+fn state_of(name: &str) -> ItemState {
+    ItemState::parse(name).unwrap_or(ItemState::New)
+}
+
 impl Catalog {
     pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, CatalogError> {
         let kind = query.role.verdict_kind().as_str();
@@ -86,21 +91,17 @@ impl Catalog {
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
         while let Some(row) = rows.next()? {
             let n: u32 = row.get(1)?;
-            match row.get::<_, String>(0)?.as_str() {
-                "error" => counts.error = n,
-                "decided" => counts.decided = n,
-                "in_review" => counts.in_review = n,
-                _ => counts.new = n,
+            match state_of(&row.get::<_, String>(0)?) {
+                ItemState::Error => counts.error = n,
+                ItemState::Decided => counts.decided = n,
+                ItemState::InReview => counts.in_review = n,
+                ItemState::New => counts.new = n,
             }
         }
 
         let mut state_filter = String::new();
         if let Some(state) = query.state {
-            let name = serde_json::to_value(state)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            args.push(Box::new(name));
+            args.push(Box::new(state.as_str()));
             state_filter = format!(" AND ({STATE_SQL}) = ?{}", args.len());
         }
         args.push(Box::new(query.limit));
@@ -116,12 +117,7 @@ impl Catalog {
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            let state = match row.get::<_, String>(7)?.as_str() {
-                "error" => ItemState::Error,
-                "decided" => ItemState::Decided,
-                "in_review" => ItemState::InReview,
-                _ => ItemState::New,
-            };
+            let state = state_of(&row.get::<_, String>(7)?);
             let latest = match row.get::<_, Option<String>>(9)? {
                 Some(body) => Some(serde_json::from_str::<Verdict>(&body).map_err(|source| {
                     CatalogError::CorruptVerdict {

@@ -181,11 +181,10 @@ fn execute(verb: Verb, config: EngineConfig, json: bool) -> Result<(), EngineErr
                 list.rows
                     .iter()
                     .map(|r| {
-                        let state = serde_json::to_value(r.state).unwrap_or_default();
                         format!(
                             "{:>6}  {:<10} {}/{}/{}{}\n",
                             r.id,
-                            state.as_str().unwrap_or_default(),
+                            r.state.as_str(),
                             r.tenant,
                             r.batch,
                             r.key,

@@ -1,0 +1,135 @@
+"""`make bench`: SecondRead's speed figures, each printed against its target.
+
+- next item: keypress to the next item painted, p50/p95 over 200 items (2k×2k CR chest,
+  uncompressed, with prefetch), the real release app under Xvfb, a 250 ms dwell per item
+  (no reviewer moves on faster). Measured in the page from keydown to the canvas drawn.
+- cold start: process start to an interactive worklist (through WebDriver).
+- idle RSS: the app process and its WebKit processes, 3 s after the worklist shows.
+- worklist query: a synthetic 100,000-item catalogue (crates/bench).
+
+The 30 ms next-item target is set against OHIF/Cornerstone3D's published first render of
+45–66 ms; ratios below 1.0 against a target mean the target is met.
+"""
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+import harness  # noqa: E402
+from webdriver import Session  # noqa: E402
+
+ROOT = harness.ROOT
+APP = ROOT / "target" / "release" / "secondread"
+BENCH = ROOT / "target" / "release" / "sr-bench"
+CHEST = ROOT / "target" / "demo-data" / "clinic-a" / "2026-11-20-cr-0001" / "cr-0003.dcm"
+ITEMS = 200
+DWELL_S = 0.25
+
+
+def chest_batch(root):
+    """200 distinct items of the 1955×1841 CR chest, in one batch."""
+    batch = root / "bench" / "cr-200"
+    batch.mkdir(parents=True)
+    for i in range(ITEMS + 1):
+        shutil.copyfile(CHEST, batch / f"chest-{i:04d}.dcm")
+    return root
+
+
+def rss_kb(pid):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return 0
+
+
+def descendants(pid):
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    found = [int(c) for c in children]
+    for child in list(found):
+        found += descendants(child)
+    return found
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    return ordered[round((len(ordered) - 1) * p)]
+
+
+def main():
+    work = Path(tempfile.mkdtemp(prefix="secondread-bench-"))
+    xvfb, display = harness.start_xvfb()
+    driver, url = harness.start_webdriver(display)
+    results = {}
+    try:
+        source = chest_batch(work / "source")
+        data = work / "data"
+        harness.cli(APP, data, "import", str(source))
+
+        cold = []
+        for _ in range(3):
+            start = time.monotonic()
+            session = Session(url, str(APP), ["--data-dir", str(data)])
+            session.wait_for("tr[data-item]", timeout=60)
+            cold.append(time.monotonic() - start)
+            if len(cold) < 3:
+                session.quit()
+        results["cold_start_s"] = statistics.median(cold)
+
+        time.sleep(3)
+        [pid] = harness.app_pids(data)
+        results["idle_rss_app_mb"] = rss_kb(pid) / 1024
+        results["idle_rss_total_mb"] = sum(rss_kb(p) for p in [pid, *descendants(pid)]) / 1024
+
+        session.keys("Enter")
+        session.wait_until(lambda: session.script("return !!document.querySelector('[data-testid=window-readout]')"),
+                           "the first chest painted", timeout=60)
+        time.sleep(1)
+        for i in range(ITEMS):
+            session.keys("ArrowRight")
+            session.wait_until(lambda: session.script("return window.__secondread.paints.length") > i,
+                               f"item {i + 2} painted", timeout=30)
+            time.sleep(DWELL_S)
+        paints = session.script("return window.__secondread.paints")
+        results["next_item_ms_p50"] = pct(paints, 0.5)
+        results["next_item_ms_p95"] = pct(paints, 0.95)
+        session.quit()
+
+        query = json.loads(subprocess.run([str(BENCH), "worklist", "100000"], capture_output=True, text=True,
+                                          check=True).stdout)
+        results["worklist_100k_ms_p50"] = query["query_ms_p50"]
+        results["worklist_100k_ms_p95"] = query["query_ms_p95"]
+    finally:
+        harness.stop(driver)
+        harness.stop(xvfb)
+        shutil.rmtree(work, ignore_errors=True)
+
+    rows = [
+        ("next item, keypress to painted, p50", results["next_item_ms_p50"], "ms", None),
+        ("next item, keypress to painted, p95", results["next_item_ms_p95"], "ms", 30),
+        ("  peer: OHIF/Cornerstone3D published first render", 45, "ms", None),
+        ("cold start to interactive worklist", results["cold_start_s"], "s", 1),
+        ("idle RSS, app process", results["idle_rss_app_mb"], "MB", None),
+        ("idle RSS, app + WebKit processes", results["idle_rss_total_mb"], "MB", 200),
+        ("worklist query, 100k items, p50", results["worklist_100k_ms_p50"], "ms", None),
+        ("worklist query, 100k items, p95", results["worklist_100k_ms_p95"], "ms", 50),
+    ]
+    print(f"{'measure':<52} {'value':>10}  {'target':>8}  ratio to target")
+    for name, value, unit, target in rows:
+        ratio = f"{value / target:.2f}× {'met' if value <= target else 'NOT met'}" if target else ""
+        shown = f"≤ {target} {unit}" if target else ""
+        print(f"{name:<52} {value:>7.1f} {unit:<3} {shown:>8}  {ratio}")
+    print(f"next item vs OHIF's 45 ms: {45 / results['next_item_ms_p95']:.1f}× faster at p95")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
