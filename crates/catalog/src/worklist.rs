@@ -28,6 +28,9 @@ pub struct WorklistRow {
     pub frames: Option<u32>,
     pub state: ItemState,
     pub error: Option<String>,
+    /// The AI's first read, as the batch delivered it.
+    pub ai_finding: Option<String>,
+    pub ai_confidence: Option<f32>,
     /// The latest decision of this role's kind, if any.
     pub decision: Option<Decision>,
     pub decided_at: Option<String>,
@@ -107,7 +110,9 @@ impl Catalog {
         args.push(Box::new(query.limit));
         let sql = format!(
             "SELECT i.id, b.tenant, b.batch_key, i.key, i.format, i.subject, i.frames,
-                    {STATE_SQL}, i.error, v.body, v.uuid
+                    {STATE_SQL}, i.error, v.body, v.uuid,
+                    (SELECT a.result FROM assessments a WHERE a.item_id = i.id
+                     ORDER BY a.id DESC LIMIT 1)
              {joins} LEFT JOIN verdict_events v ON v.uuid = r.latest_verdict
              WHERE {filter}{state_filter}
              ORDER BY b.tenant, b.batch_key, i.key LIMIT ?{}",
@@ -127,6 +132,9 @@ impl Catalog {
                 })?),
                 None => None,
             };
+            let ai: Option<serde_json::Value> = row
+                .get::<_, Option<String>>(11)?
+                .and_then(|text| serde_json::from_str(&text).ok());
             out.push(WorklistRow {
                 id: row.get(0)?,
                 tenant: row.get(1)?,
@@ -139,6 +147,13 @@ impl Catalog {
                 frames: row.get(6)?,
                 state,
                 error: row.get(8)?,
+                ai_finding: ai
+                    .as_ref()
+                    .and_then(|a| a.get("finding")?.as_str().map(str::to_owned)),
+                ai_confidence: ai
+                    .as_ref()
+                    .and_then(|a| a.get("confidence")?.as_f64())
+                    .map(|c| c as f32),
                 decided_at: latest.as_ref().map(|v| v.decided_at.clone()),
                 decision: latest.map(|v| v.decision),
             });

@@ -5,6 +5,10 @@ import type { ItemState } from "./ItemState";
 
 export type WorklistRow = { id: number, tenant: string, batch: string, key: string, format: Format | null, subject: string | null, frames: number | null, state: ItemState, error: string | null, 
 /**
+ * The AI's first read, as the batch delivered it.
+ */
+ai_finding: string | null, ai_confidence: number | null, 
+/**
  * The latest decision of this role's kind, if any.
  */
 decision: Decision | null, decided_at: string | null, };
