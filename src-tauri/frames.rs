@@ -47,3 +47,41 @@ fn text(status: StatusCode, body: String) -> Response<Vec<u8>> {
         .body(body.into_bytes())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(engine: &Arc<Engine>, path: &str) -> Response<Vec<u8>> {
+        let request = Request::builder()
+            .uri(format!("sr://localhost{path}"))
+            .body(Vec::new())
+            .unwrap();
+        respond(engine.clone(), &request)
+    }
+
+    #[test]
+    fn malformed_and_unknown_frame_requests_are_refused_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Arc::new(
+            Engine::open(sr_engine::EngineConfig {
+                data_dir: dir.path().to_owned(),
+                pdfium_library: None,
+            })
+            .unwrap(),
+        );
+        for path in [
+            "/frame/abc/0",
+            "/frame/1",
+            "/frame/1/-1",
+            "/../../etc/passwd",
+            "/",
+        ] {
+            assert_eq!(get(&engine, path).status(), StatusCode::NOT_FOUND, "{path}");
+        }
+        let missing = get(&engine, "/frame/42/0");
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        let body: serde_json::Value = serde_json::from_slice(missing.body()).unwrap();
+        assert_eq!(body["code"], "not_found");
+    }
+}

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use lru::LruCache;
 use sr_catalog::{
-    BatchKind, Catalog, ImportOptions, ImportReport, ItemRecord, ItemState, NewVerdict, Reviewer,
-    Role, Verdict, Worklist, WorklistQuery,
+    BatchKind, Catalog, ImportOptions, ImportReport, ItemFailure, ItemRecord, ItemState,
+    NewVerdict, Reviewer, Role, Verdict, Worklist, WorklistQuery,
 };
 use sr_decode::{DecodeConfig, Decoder};
 
@@ -102,14 +102,15 @@ impl Engine {
             default_kind,
             source: format!("folder:{}", dir.display()),
         };
-        let report = self.catalog().import_dir(dir, &options)?;
-        self.probe_pending()?;
+        let mut report = self.catalog().import_dir(dir, &options)?;
+        report.failed.extend(self.probe_pending()?);
         Ok(report)
     }
 
-    /// Probes every stored item not yet looked at; returns how many were probed.
-    pub fn probe_pending(&self) -> Result<usize, EngineError> {
+    /// Probes every stored item not yet looked at; returns those that cannot be shown.
+    pub fn probe_pending(&self) -> Result<Vec<ItemFailure>, EngineError> {
         let pending = self.catalog().pending_probes()?;
+        let mut failed = Vec::new();
         for item in &pending {
             let path = self.catalog().blob_path(&item.sha256);
             let outcome = self
@@ -117,9 +118,19 @@ impl Engine {
                 .probe(&path, decode_format(item.format))
                 .map(|p| (p.frames, serde_json::to_value(&p).unwrap_or_default()))
                 .map_err(|e| e.to_string());
-            self.catalog().record_probe(item.id, outcome)?;
+            let catalog = self.catalog();
+            if let Err(reason) = &outcome {
+                let record = catalog.item(item.id)?;
+                failed.push(ItemFailure {
+                    tenant: record.tenant,
+                    batch: record.batch,
+                    key: record.key,
+                    reason: reason.clone(),
+                });
+            }
+            catalog.record_probe(item.id, outcome)?;
         }
-        Ok(pending.len())
+        Ok(failed)
     }
 
     pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, EngineError> {

@@ -34,6 +34,17 @@ fn import_decide_restart_and_the_decision_is_still_there() {
         let engine = engine(data.path());
         let report = engine.import(&demo, BatchKind::Imaging).unwrap();
         assert!(report.added >= 60, "{} items", report.added);
+        // Checksum and key failures at import, decode failures from the first look.
+        let failed: Vec<&str> = report.failed.iter().map(|f| f.key.as_str()).collect();
+        for key in [
+            "wrong-checksum.dcm",
+            "../escape.dcm",
+            "truncated.dcm",
+            "bomb.png",
+            "garbage.pdf",
+        ] {
+            assert!(failed.contains(&key), "{key} missing from {failed:?}");
+        }
         let list = engine.worklist(&query(Role::Technician, None)).unwrap();
         let errors = engine
             .worklist(&query(Role::Technician, Some(ItemState::Error)))
@@ -87,4 +98,24 @@ fn import_decide_restart_and_the_decision_is_still_there() {
     assert_eq!(verdicts.len(), 1);
     assert_eq!(verdicts[0].reviewer.subject, "demo-technician");
     assert_eq!(verdicts[0].note, "motion");
+}
+
+#[test]
+fn requests_about_unknown_items_or_the_wrong_role_are_refused_with_a_code() {
+    let data = tempfile::tempdir().unwrap();
+    let engine = engine(data.path());
+    assert_eq!(
+        engine.open_item(7, Role::Doctor).unwrap_err().code(),
+        "not_found"
+    );
+    assert_eq!(engine.frame(7, 0).unwrap_err().code(), "not_found");
+    let decide = engine.decide(DecideRequest {
+        item_id: 7,
+        role: Role::Doctor,
+        decision: Decision::Quality(QualityDecision::Accept),
+        note: String::new(),
+        time_spent_ms: 0,
+    });
+    assert_eq!(decide.unwrap_err().code(), "not_decidable");
+    assert!(engine.verdicts().unwrap().is_empty());
 }
