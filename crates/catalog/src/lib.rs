@@ -4,6 +4,7 @@
 //! One SQLite database per data dir (WAL, synchronous FULL: a decision that returned
 //! is on disk, whatever happens to the process next).
 
+mod batches;
 mod blobs;
 mod import;
 mod keys;
@@ -18,10 +19,11 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use batches::{BatchEntry, BatchHeader, ImportReport, ItemFailure};
 pub use blobs::{BlobError, BlobStore, StoredBlob};
-pub use import::{ImportOptions, ImportReport, ItemFailure};
+pub use import::ImportOptions;
 pub use keys::check_key;
-pub use manifest::SCHEMA as BATCH_SCHEMA;
+pub use manifest::{CheckedManifest, FILE_NAME as BATCH_MANIFEST, parse as parse_manifest};
 pub use model::*;
 pub use verdicts::NewVerdict;
 pub use worklist::{BatchSummary, StateCounts, Worklist, WorklistQuery, WorklistRow};
