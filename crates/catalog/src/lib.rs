@@ -23,7 +23,9 @@ pub use batches::{BatchEntry, BatchHeader, ImportReport, ItemFailure};
 pub use blobs::{BlobError, BlobStore, StoredBlob};
 pub use import::ImportOptions;
 pub use keys::check_key;
-pub use manifest::{CheckedManifest, FILE_NAME as BATCH_MANIFEST, parse as parse_manifest};
+pub use manifest::{
+    CheckedManifest, FILE_NAME as BATCH_MANIFEST, ManifestItem, parse as parse_manifest,
+};
 pub use model::*;
 pub use verdicts::NewVerdict;
 pub use worklist::{BatchSummary, StateCounts, Worklist, WorklistQuery, WorklistRow};

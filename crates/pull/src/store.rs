@@ -1,0 +1,131 @@
+//! Where a source lives, and the object store that reaches it: S3 or MinIO over HTTPS
+//! (plain HTTP only on loopback), or a local folder; a concurrency cap on top.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::aws::AmazonS3Builder;
+use object_store::limit::LimitStore;
+use object_store::local::LocalFileSystem;
+use object_store::{BackoffConfig, ObjectStore, RetryConfig};
+use serde::Deserialize;
+
+use crate::PullError;
+
+/// One configured source, as an admin writes it in the sources file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SourceConfig {
+    pub name: String,
+    #[serde(flatten)]
+    pub location: SourceLocation,
+    /// Tenant prefixes to pull; empty means every tenant in the bucket.
+    #[serde(default)]
+    pub tenants: Vec<String>,
+    /// Requests in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum SourceLocation {
+    S3 {
+        /// Empty for AWS itself; the MinIO or S3-compatible URL otherwise.
+        endpoint: Option<String>,
+        region: String,
+        bucket: String,
+        /// Path-style (`endpoint/bucket/key`, MinIO's default) unless set.
+        #[serde(default)]
+        virtual_hosted: bool,
+        access_key_id: String,
+    },
+    Folder {
+        path: PathBuf,
+    },
+}
+
+fn default_concurrency() -> usize {
+    16
+}
+
+/// Whether an endpoint may be spoken to without TLS: only on this machine.
+fn is_loopback(endpoint: &str) -> bool {
+    let Some(rest) = endpoint.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority == "[::1]" || authority.starts_with("[::1]:") {
+        return true;
+    }
+    let host = authority.split(':').next().unwrap_or("");
+    host == "localhost"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Opens the store a source names. `secret` is the S3 secret access key, read from the
+/// OS keyring by the caller; it never sits in the sources file.
+pub fn open_store(
+    config: &SourceConfig,
+    secret: Option<&str>,
+) -> Result<Arc<dyn ObjectStore>, PullError> {
+    let fail = |e: object_store::Error| PullError::source(&config.name, e);
+    let store: Arc<dyn ObjectStore> = match &config.location {
+        SourceLocation::S3 {
+            endpoint,
+            region,
+            bucket,
+            virtual_hosted,
+            access_key_id,
+        } => {
+            let mut builder = AmazonS3Builder::new()
+                .with_region(region)
+                .with_bucket_name(bucket)
+                .with_access_key_id(access_key_id)
+                .with_secret_access_key(secret.unwrap_or_default())
+                .with_virtual_hosted_style_request(*virtual_hosted)
+                .with_retry(RetryConfig {
+                    backoff: BackoffConfig::default(),
+                    max_retries: 4,
+                    retry_timeout: Duration::from_secs(60),
+                });
+            if let Some(endpoint) = endpoint {
+                if endpoint.starts_with("http://") && !is_loopback(endpoint) {
+                    return Err(PullError::source(
+                        &config.name,
+                        format!("{endpoint} is not HTTPS; plain HTTP is allowed on loopback only"),
+                    ));
+                }
+                builder = builder
+                    .with_endpoint(endpoint)
+                    .with_allow_http(is_loopback(endpoint));
+            }
+            Arc::new(LimitStore::new(
+                builder.build().map_err(fail)?,
+                config.concurrency.max(1),
+            ))
+        }
+        SourceLocation::Folder { path } => Arc::new(LimitStore::new(
+            LocalFileSystem::new_with_prefix(path).map_err(fail)?,
+            config.concurrency.max(1),
+        )),
+    };
+    Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(is_loopback("http://127.0.0.1:9000"));
+        assert!(is_loopback("http://localhost:9000/"));
+        assert!(is_loopback("http://[::1]:9000"));
+        assert!(!is_loopback("http://minio.clinic.example:9000"));
+        assert!(!is_loopback("http://127.0.0.1.evil.example"));
+        assert!(!is_loopback("https://127.0.0.1:9000"));
+    }
+}
