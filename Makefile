@@ -89,8 +89,14 @@ $(TOOLS)/bin/cargo-deny:
 cargo-test: ui demo-data $(PDFIUM)
 	cargo test --locked --workspace
 
+# A private D-Bus session with a real Secret Service (gnome-keyring) for the keyring,
+# in a throwaway data home so no earlier run's keyring is reused.
+KEYRING_HOME := target/keyring-home
+
 e2e: build demo-data
-	$(PY) -m pytest -q tests/e2e
+	rm -rf $(KEYRING_HOME) && mkdir -p $(KEYRING_HOME)
+	XDG_DATA_HOME=$(abspath $(KEYRING_HOME)) dbus-run-session -- sh -c \
+		'echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && $(PY) -m pytest -q tests/e2e'
 
 ## Speed figures against their targets (release build, real app under Xvfb).
 bench: deps ui demo-data

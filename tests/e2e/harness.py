@@ -71,3 +71,12 @@ def app_pids(data_dir):
     """The app process started on this data dir."""
     found = subprocess.run(["pgrep", "-f", f"secondread --data-dir {data_dir}"], capture_output=True, text=True)
     return [int(p) for p in found.stdout.split()]
+
+
+def start_moto():
+    """Returns (process, endpoint URL) for an S3 server (moto) on a free loopback port."""
+    port = free_port()
+    moto = subprocess.Popen([str(ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, timeout=60)
+    return moto, f"http://127.0.0.1:{port}"

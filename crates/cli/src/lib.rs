@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
-use sr_engine::catalog::{BatchKind, ItemState, Role, WorklistQuery};
+use sr_engine::catalog::{BatchKind, ItemFailure, ItemState, Role, WorklistQuery};
+use sr_engine::pull as sr_pull;
 use sr_engine::{Engine, EngineConfig, EngineError};
 
 #[derive(Debug, Parser)]
@@ -48,6 +49,29 @@ pub enum Verb {
     },
     /// Every recorded decision, oldest first.
     Verdicts,
+    /// Pull new and changed batches from a configured source (see `--sources`).
+    Pull {
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        batch: Option<String>,
+        /// The sources file (default: sources.toml in the OS config dir).
+        #[arg(long, env = "SECONDREAD_SOURCES")]
+        sources: Option<PathBuf>,
+    },
+    /// Manage a source's secret in the OS keyring.
+    Source {
+        #[command(subcommand)]
+        action: SourceAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourceAction {
+    /// Store the secret access key read from standard input (one line).
+    SetSecret { name: String },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -99,6 +123,14 @@ pub fn default_data_dir() -> PathBuf {
         .join("secondread")
 }
 
+/// The sources file the verbs and the app read when none is given.
+pub fn default_sources_file() -> PathBuf {
+    dirs::config_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("secondread")
+        .join("sources.toml")
+}
+
 /// Engine configuration shared by the verbs and the desktop app.
 pub fn engine_config(data_dir: Option<PathBuf>) -> EngineConfig {
     EngineConfig {
@@ -137,16 +169,52 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn execute(verb: Verb, config: EngineConfig, json: bool) -> Result<(), EngineError> {
-    let engine = Engine::open(config)?;
     match verb {
+        Verb::Source {
+            action: SourceAction::SetSecret { name },
+        } => set_secret(&name, json),
+        Verb::Pull {
+            source,
+            tenant,
+            batch,
+            sources,
+        } => {
+            let source =
+                sr_pull::find_source(&sources.unwrap_or_else(default_sources_file), &source)?;
+            let secret = match source.location {
+                sr_pull::SourceLocation::S3 { .. } => sr_pull::source_secret(&source.name)?,
+                sr_pull::SourceLocation::Folder { .. } => None,
+            };
+            let report = Engine::open(config)?.pull(
+                &source,
+                secret.as_deref(),
+                &sr_pull::PullFilter { tenant, batch },
+            )?;
+            emit(json, &report, || {
+                let r = &report.recorded;
+                let text = format!(
+                    "{}: {} batches, {} objects fetched ({} bytes), {} from the cache; {} added, {} changed, {} unchanged, {} failed\n",
+                    source.name,
+                    r.batches,
+                    report.fetched,
+                    report.fetched_bytes,
+                    report.cached,
+                    r.added,
+                    r.changed,
+                    r.unchanged,
+                    r.failed.len()
+                );
+                text + &failures(&r.failed)
+            })
+        }
         Verb::Import { dir, kind } => {
             let kind = match kind {
                 KindArg::Imaging => BatchKind::Imaging,
                 KindArg::Coding => BatchKind::Coding,
             };
-            let report = engine.import(&dir, kind)?;
+            let report = Engine::open(config)?.import(&dir, kind)?;
             emit(json, &report, || {
-                let mut text = format!(
+                let text = format!(
                     "{} batches: {} added, {} changed, {} unchanged, {} failed\n",
                     report.batches,
                     report.added,
@@ -154,13 +222,7 @@ fn execute(verb: Verb, config: EngineConfig, json: bool) -> Result<(), EngineErr
                     report.unchanged,
                     report.failed.len()
                 );
-                for f in &report.failed {
-                    text.push_str(&format!(
-                        "  {}/{}/{}: {}\n",
-                        f.tenant, f.batch, f.key, f.reason
-                    ));
-                }
-                text
+                text + &failures(&report.failed)
             })
         }
         Verb::Items {
@@ -170,7 +232,7 @@ fn execute(verb: Verb, config: EngineConfig, json: bool) -> Result<(), EngineErr
             state,
             limit,
         } => {
-            let list = engine.worklist(&WorklistQuery {
+            let list = Engine::open(config)?.worklist(&WorklistQuery {
                 role: role.into(),
                 tenant,
                 batch,
@@ -198,7 +260,7 @@ fn execute(verb: Verb, config: EngineConfig, json: bool) -> Result<(), EngineErr
             })
         }
         Verb::Verdicts => {
-            let verdicts = engine.verdicts()?;
+            let verdicts = Engine::open(config)?.verdicts()?;
             emit(json, &verdicts, || {
                 verdicts
                     .iter()
@@ -217,6 +279,32 @@ fn execute(verb: Verb, config: EngineConfig, json: bool) -> Result<(), EngineErr
             })
         }
     }
+}
+
+/// Stores a source's secret, read from standard input, in the OS keyring.
+fn set_secret(name: &str, json: bool) -> Result<(), EngineError> {
+    let mut secret = String::new();
+    std::io::stdin()
+        .read_line(&mut secret)
+        .map_err(|e| EngineError::Invalid(format!("cannot read the secret: {e}")))?;
+    let secret = secret.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(EngineError::Invalid("the secret is empty".into()));
+    }
+    sr_pull::store_source_secret(name, secret)?;
+    emit(
+        json,
+        &serde_json::json!({"source": name, "stored": true}),
+        || format!("secret for source '{name}' stored in the OS keyring\n"),
+    )
+}
+
+/// One line per failed item, indented under a summary.
+fn failures(failed: &[ItemFailure]) -> String {
+    failed
+        .iter()
+        .map(|f| format!("  {}/{}/{}: {}\n", f.tenant, f.batch, f.key, f.reason))
+        .collect()
 }
 
 fn emit<T: Serialize>(

@@ -10,6 +10,8 @@ pub enum EngineError {
     Catalog(#[from] sr_catalog::CatalogError),
     #[error(transparent)]
     Decode(#[from] sr_decode::DecodeError),
+    #[error(transparent)]
+    Pull(#[from] sr_pull::PullError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -32,6 +34,8 @@ impl EngineError {
             EngineError::Catalog(_) => "catalogue",
             EngineError::Decode(sr_decode::DecodeError::NoSuchFrame { .. }) => "not_found",
             EngineError::Decode(_) => "decode",
+            EngineError::Pull(sr_pull::PullError::Catalog(_)) => "catalogue",
+            EngineError::Pull(_) => "source",
             EngineError::Invalid(_) => "invalid",
         }
     }

@@ -21,6 +21,7 @@ use sr_decode::{DecodeConfig, Decoder};
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
 pub use sr_catalog as catalog;
+pub use sr_pull as pull;
 
 /// Encoded frames kept in memory for going back and forth between recent items.
 const FRAME_CACHE_ENTRIES: usize = 12;
@@ -131,6 +132,26 @@ impl Engine {
             catalog.record_probe(item.id, outcome)?;
         }
         Ok(failed)
+    }
+
+    /// Pulls a configured source into the catalogue, then probes what arrived.
+    /// `secret` is the source's secret, which the caller read from the OS keyring.
+    pub fn pull(
+        &self,
+        source: &sr_pull::SourceConfig,
+        secret: Option<&str>,
+        filter: &sr_pull::PullFilter,
+    ) -> Result<sr_pull::PullReport, EngineError> {
+        let store = sr_pull::open_store(source, secret)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::Invalid(format!("cannot start the pull: {e}")))?;
+        let mut report =
+            runtime.block_on(sr_pull::pull(store.as_ref(), source, &self.catalog, filter))?;
+        report.recorded.failed.extend(self.probe_pending()?);
+        Ok(report)
     }
 
     pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, EngineError> {

@@ -4,9 +4,13 @@
 //! manifests and bytes are checked per item, and one bad item never stops the rest.
 
 mod pull;
+mod secrets;
+mod sources;
 mod store;
 
 pub use pull::{PullFilter, PullReport, pull};
+pub use secrets::{source_secret, store_source_secret};
+pub use sources::find_source;
 pub use store::{SourceConfig, SourceLocation, open_store};
 
 /// A pull that could not go on at all (as opposed to one bad item, which is recorded).

@@ -12,8 +12,8 @@ use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use serde::Serialize;
 use sr_catalog::{
-    BATCH_MANIFEST, BatchEntry, BatchHeader, BatchKind, BlobError, BlobStore, Catalog,
-    ImportReport, StoredBlob, check_key, parse_manifest,
+    BATCH_MANIFEST, BatchEntry, BatchHeader, BlobError, BlobStore, Catalog, ImportReport,
+    StoredBlob, check_key, parse_manifest,
 };
 
 use crate::{PullError, SourceConfig};
@@ -41,7 +41,6 @@ pub struct PullReport {
 pub async fn pull(
     store: &dyn ObjectStore,
     source: &SourceConfig,
-    default_kind: BatchKind,
     catalog: &Mutex<Catalog>,
     filter: &PullFilter,
 ) -> Result<PullReport, PullError> {
@@ -62,7 +61,7 @@ pub async fn pull(
                 continue;
             }
             let prefix = tenant_path.clone().join(batch.as_str());
-            let remote = read_batch(store, source, default_kind, &tenant, &batch, &prefix).await?;
+            let remote = read_batch(store, source, &tenant, &batch, &prefix).await?;
             let listing = &remote.listing;
             let results: Vec<(BatchEntry, Result<Fetched, String>)> =
                 futures::stream::iter(remote.entries)
@@ -139,7 +138,6 @@ struct RemoteBatch {
 async fn read_batch(
     store: &dyn ObjectStore,
     source: &SourceConfig,
-    default_kind: BatchKind,
     tenant: &str,
     batch: &str,
     prefix: &Path,
@@ -196,7 +194,7 @@ async fn read_batch(
                 .map(|k| BatchEntry::listed(k.clone(), error.clone()))
                 .collect();
             RemoteBatch {
-                header: header(default_kind, None, error),
+                header: header(source.default_kind, None, error),
                 entries,
                 listing,
             }
@@ -218,6 +216,9 @@ async fn fetch(
 ) -> Result<Fetched, String> {
     entry.admit()?;
     let object = object.ok_or("listed in batch.json but not in the bucket")?;
+    if object.size == 0 {
+        return Err("empty object (0 bytes)".into());
+    }
     if let Some(size) = entry.size
         && size != object.size
     {

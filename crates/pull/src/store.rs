@@ -10,6 +10,7 @@ use object_store::limit::LimitStore;
 use object_store::local::LocalFileSystem;
 use object_store::{BackoffConfig, ObjectStore, RetryConfig};
 use serde::Deserialize;
+use sr_catalog::BatchKind;
 
 use crate::PullError;
 
@@ -25,6 +26,9 @@ pub struct SourceConfig {
     /// Requests in flight at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Kind of the batches that carry no batch.json.
+    #[serde(default = "default_kind")]
+    pub default_kind: BatchKind,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -47,6 +51,10 @@ pub enum SourceLocation {
 
 fn default_concurrency() -> usize {
     16
+}
+
+fn default_kind() -> BatchKind {
+    BatchKind::Imaging
 }
 
 /// Whether an endpoint may be spoken to without TLS: only on this machine.
@@ -84,7 +92,12 @@ pub fn open_store(
                 .with_region(region)
                 .with_bucket_name(bucket)
                 .with_access_key_id(access_key_id)
-                .with_secret_access_key(secret.unwrap_or_default())
+                .with_secret_access_key(secret.ok_or_else(|| {
+                    PullError::source(
+                        &config.name,
+                        "no secret access key in the OS keyring (secondread source set-secret NAME)",
+                    )
+                })?)
                 .with_virtual_hosted_style_request(*virtual_hosted)
                 .with_retry(RetryConfig {
                     backoff: BackoffConfig::default(),

@@ -72,6 +72,7 @@ impl Moto {
             },
             tenants: vec![],
             concurrency: 8,
+            default_kind: BatchKind::Imaging,
         }
     }
 }
@@ -149,15 +150,9 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
 
     let data = tempfile::tempdir().unwrap();
     let catalog = Mutex::new(Catalog::open(data.path()).unwrap());
-    let first = pull(
-        store.as_ref(),
-        &config,
-        BatchKind::Imaging,
-        &catalog,
-        &PullFilter::default(),
-    )
-    .await
-    .unwrap();
+    let first = pull(store.as_ref(), &config, &catalog, &PullFilter::default())
+        .await
+        .unwrap();
     assert_eq!(first.recorded.batches, 2);
     assert_eq!(first.recorded.added, 6);
     assert_eq!(first.fetched, 3, "a.png, b.png and scan.jpg");
@@ -175,15 +170,9 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     assert!(!data.path().parent().unwrap().join("escape.png").exists());
 
     // A second pull downloads nothing the cache already holds.
-    let second = pull(
-        store.as_ref(),
-        &config,
-        BatchKind::Imaging,
-        &catalog,
-        &PullFilter::default(),
-    )
-    .await
-    .unwrap();
+    let second = pull(store.as_ref(), &config, &catalog, &PullFilter::default())
+        .await
+        .unwrap();
     assert_eq!(second.recorded.added, 0);
     assert_eq!(second.cached, 2, "a.png and b.png come from the cache");
 
@@ -206,7 +195,6 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     let third = pull(
         store.as_ref(),
         &config,
-        BatchKind::Imaging,
         &catalog,
         &PullFilter {
             tenant: Some("clinic-a".into()),
@@ -230,15 +218,9 @@ async fn a_stopped_server_is_a_clear_error_naming_the_source() {
     let data = tempfile::tempdir().unwrap();
     let catalog = Mutex::new(Catalog::open(data.path()).unwrap());
     let started = Instant::now();
-    let err = pull(
-        store.as_ref(),
-        &config,
-        BatchKind::Imaging,
-        &catalog,
-        &PullFilter::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = pull(store.as_ref(), &config, &catalog, &PullFilter::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, PullError::Source { .. }), "{err}");
     assert!(
         err.to_string().starts_with("source 'clinic-minio'"),
@@ -263,6 +245,7 @@ fn plain_http_to_a_remote_endpoint_is_refused() {
         },
         tenants: vec![],
         concurrency: 4,
+        default_kind: BatchKind::Imaging,
     };
     let err = open_store(&config, Some("s")).err().expect("refused");
     assert!(err.to_string().contains("not HTTPS"), "{err}");
