@@ -17,6 +17,8 @@ PDFIUM_SHA256  := dc31aea5b0fb9fefc9b537a65f4113980b2c40798445736a7e6565bc85161e
 PDFIUM         := $(TOOLS)/pdfium/libpdfium.so
 
 CARGO_DENY_VERSION := 0.20.2
+# An S3 server that checks SigV4 signatures for real, for the pull tests (crates.io).
+S3S_FS_VERSION := 0.14.1
 
 APT_PACKAGES := build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev \
 	libayatana-appindicator3-dev librsvg2-dev libxdo-dev xvfb xauth webkit2gtk-driver \
@@ -86,8 +88,11 @@ check-licences: $(TOOLS)/bin/cargo-deny
 $(TOOLS)/bin/cargo-deny:
 	cargo install --locked --root $(TOOLS) cargo-deny@$(CARGO_DENY_VERSION)
 
-cargo-test: ui demo-data $(PDFIUM)
+cargo-test: ui demo-data $(PDFIUM) $(TOOLS)/bin/s3s-fs
 	cargo test --locked --workspace
+
+$(TOOLS)/bin/s3s-fs:
+	cargo install --locked --root $(TOOLS) s3s-fs@$(S3S_FS_VERSION) --features binary
 
 # A private D-Bus session with a real Secret Service (gnome-keyring) for the keyring,
 # in a throwaway data home so no earlier run's keyring is reused.
