@@ -22,7 +22,7 @@ S3S_FS_VERSION := 0.14.1
 
 APT_PACKAGES := build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev \
 	libayatana-appindicator3-dev librsvg2-dev libxdo-dev xvfb xauth webkit2gtk-driver \
-	imagemagick gnome-keyring dbus-x11 fonts-dejavu-core python3-venv
+	imagemagick gnome-keyring dbus-x11 fonts-dejavu-core python3-venv openssl
 
 export SECONDREAD_PDFIUM := $(abspath $(PDFIUM))
 

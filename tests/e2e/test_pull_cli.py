@@ -2,6 +2,7 @@
 (gnome-keyring in the private D-Bus session `make e2e` starts)."""
 
 import json
+import re
 import subprocess
 import uuid
 
@@ -50,7 +51,13 @@ def test_pull_needs_the_keyring_secret_then_fetches_verifies_and_resumes(s3, tmp
     stored = run(data, "source", "set-secret", name, stdin="demo-secret\n")
     assert stored.returncode == 0, stored.stderr
 
-    report = json.loads(cli(data, *pull))
+    first = run(data, *pull, "--progress")
+    assert first.returncode == 0, first.stderr
+    # The last progress line, as a terminal shows it: every download counted (the one
+    # whose checksum then fails among them), the bytes, a rate.
+    last = first.stderr.splitlines()[-1]
+    assert re.search(r"\] 17/17 items .*MB/s", last), first.stderr
+    report = json.loads(first.stdout)
     assert report["batches"] == 2
     # The chest batch's 10 and the quarantine's 6 that pass the checks before a download.
     assert report["fetched"] == 16, report

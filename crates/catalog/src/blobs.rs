@@ -21,6 +21,60 @@ pub struct StoredBlob {
     pub size: u64,
 }
 
+/// A blob being written: hashed as it goes, in a temporary file beside its final place
+/// (dropped unfinished, the temporary file goes away).
+pub struct BlobWriter {
+    root: PathBuf,
+    tmp: tempfile::NamedTempFile,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl BlobWriter {
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.hasher.update(bytes);
+        self.tmp.write_all(bytes)?;
+        self.size += bytes.len() as u64;
+        Ok(())
+    }
+
+    pub fn written(&self) -> u64 {
+        self.size
+    }
+
+    /// Verifies the digest against `expected` (when given), then makes the blob durable
+    /// and visible under its digest.
+    pub fn finish(self, expected: Option<&str>) -> Result<StoredBlob, BlobError> {
+        let sha256 = hex::encode(self.hasher.finalize());
+        if let Some(expected) = expected
+            && !expected.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(BlobError::ChecksumMismatch {
+                expected: expected.to_ascii_lowercase(),
+                actual: sha256,
+            });
+        }
+        let dest = blob_path(&self.root, &sha256);
+        if !dest.is_file() {
+            self.tmp.as_file().sync_all()?;
+            fs::create_dir_all(dest.parent().unwrap_or(&self.root))?;
+            self.tmp.persist(&dest).map_err(|e| e.error)?;
+            if let Some(dir) = dest.parent() {
+                File::open(dir)?.sync_all()?;
+            }
+        }
+        Ok(StoredBlob {
+            sha256,
+            size: self.size,
+        })
+    }
+}
+
+fn blob_path(root: &Path, sha256: &str) -> PathBuf {
+    let prefix = sha256.get(..2).unwrap_or("00");
+    root.join(prefix).join(sha256)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
     #[error("checksum mismatch: expected {expected}, got {actual}")]
@@ -33,17 +87,49 @@ impl BlobStore {
     pub fn new(root: impl Into<PathBuf>) -> io::Result<Self> {
         let root = root.into();
         fs::create_dir_all(&root)?;
-        Ok(Self { root })
+        let store = Self { root };
+        store.sweep_abandoned_writes();
+        Ok(store)
+    }
+
+    /// Removes temporary files a killed process left behind. Only old ones: another
+    /// process (the app and a `secondread pull`) may be writing right now.
+    fn sweep_abandoned_writes(&self) {
+        let Ok(entries) = fs::read_dir(&self.root) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let abandoned = entry.file_name().to_string_lossy().starts_with(".tmp")
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > std::time::Duration::from_secs(6 * 3600));
+            if abandoned {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// Where the blob with this digest lives (whether or not it is there yet).
     pub fn path(&self, sha256: &str) -> PathBuf {
-        let prefix = sha256.get(..2).unwrap_or("00");
-        self.root.join(prefix).join(sha256)
+        blob_path(&self.root, sha256)
     }
 
     pub fn contains(&self, sha256: &str) -> bool {
         self.path(sha256).is_file()
+    }
+
+    /// Starts a blob that arrives in pieces (a download); nothing is visible in the
+    /// store until [`BlobWriter::finish`] has verified it.
+    pub fn writer(&self) -> io::Result<BlobWriter> {
+        Ok(BlobWriter {
+            root: self.root.clone(),
+            tmp: tempfile::NamedTempFile::new_in(&self.root)?,
+            hasher: Sha256::new(),
+            size: 0,
+        })
     }
 
     /// Copies `reader` into the store, verifying it against `expected` when given.
@@ -52,38 +138,31 @@ impl BlobStore {
         mut reader: impl Read,
         expected: Option<&str>,
     ) -> Result<StoredBlob, BlobError> {
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.root)?;
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
+        let mut writer = self.writer()?;
         let mut buf = vec![0u8; 256 * 1024];
         loop {
             let n = reader.read(&mut buf)?;
             if n == 0 {
                 break;
             }
-            hasher.update(&buf[..n]);
-            tmp.write_all(&buf[..n])?;
-            size += n as u64;
+            writer.write(&buf[..n])?;
         }
-        let sha256 = hex::encode(hasher.finalize());
-        if let Some(expected) = expected
-            && !expected.eq_ignore_ascii_case(&sha256)
-        {
-            return Err(BlobError::ChecksumMismatch {
-                expected: expected.to_ascii_lowercase(),
-                actual: sha256,
-            });
-        }
-        let dest = self.path(&sha256);
-        if !dest.is_file() {
-            tmp.as_file().sync_all()?;
-            fs::create_dir_all(dest.parent().unwrap_or(&self.root))?;
-            tmp.persist(&dest).map_err(|e| e.error)?;
-            if let Some(dir) = dest.parent() {
-                File::open(dir)?.sync_all()?;
+        writer.finish(expected)
+    }
+
+    /// Bytes the stored blobs take, for the cache quota.
+    pub fn total_bytes(&self) -> io::Result<u64> {
+        let mut total = 0;
+        for shard in fs::read_dir(&self.root)? {
+            let shard = shard?;
+            if !shard.file_type()?.is_dir() {
+                continue;
+            }
+            for blob in fs::read_dir(shard.path())? {
+                total += blob?.metadata()?.len();
             }
         }
-        Ok(StoredBlob { sha256, size })
+        Ok(total)
     }
 
     /// Copies a file into the store.

@@ -11,6 +11,7 @@ mod keys;
 mod manifest;
 mod migrations;
 pub mod model;
+mod remote;
 mod verdicts;
 
 mod worklist;
@@ -20,13 +21,14 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use batches::{BatchEntry, BatchHeader, ImportReport, ItemFailure};
-pub use blobs::{BlobError, BlobStore, StoredBlob};
+pub use blobs::{BlobError, BlobStore, BlobWriter, StoredBlob};
 pub use import::ImportOptions;
 pub use keys::check_key;
 pub use manifest::{
     CheckedManifest, FILE_NAME as BATCH_MANIFEST, ManifestItem, parse as parse_manifest,
 };
 pub use model::*;
+pub use remote::RemoteObject;
 pub use verdicts::NewVerdict;
 pub use worklist::{BatchSummary, StateCounts, Worklist, WorklistQuery, WorklistRow};
 

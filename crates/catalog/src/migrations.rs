@@ -92,6 +92,18 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (item_id, kind)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 2: what each source's objects looked like when last fetched, so that objects
+    // without a manifest checksum are not fetched again while unchanged.
+    r#"
+    CREATE TABLE remote_objects (
+        source TEXT NOT NULL,
+        path TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (source, path)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database schema up to the newest version.

@@ -3,8 +3,11 @@
 //! `--json` prints one JSON document on stdout; errors go to stderr (as JSON with a
 //! machine-readable `code` under `--json`) with a non-zero exit.
 
+mod progress_line;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -60,6 +63,9 @@ pub enum Verb {
         /// The sources file (default: sources.toml in the OS config dir).
         #[arg(long, env = "SECONDREAD_SOURCES")]
         sources: Option<PathBuf>,
+        /// Print progress lines on stderr even when it is not a terminal.
+        #[arg(long)]
+        progress: bool,
     },
     /// Manage a source's secret in the OS keyring.
     Source {
@@ -178,18 +184,29 @@ fn execute(verb: Verb, config: EngineConfig, json: bool) -> Result<(), EngineErr
             tenant,
             batch,
             sources,
+            progress,
         } => {
-            let source =
-                sr_pull::find_source(&sources.unwrap_or_else(default_sources_file), &source)?;
+            let file = sr_pull::SourcesFile::load(&sources.unwrap_or_else(default_sources_file))?;
+            let source = file.find(&source)?;
             let secret = match source.location {
                 sr_pull::SourceLocation::S3 { .. } => sr_pull::source_secret(&source.name)?,
                 sr_pull::SourceLocation::Folder { .. } => None,
             };
-            let report = Engine::open(config)?.pull(
-                &source,
+            let engine = Engine::open(config)?;
+            let counters = Arc::new(sr_pull::PullProgress::default());
+            let line = progress_line::ProgressLine::start(counters.clone(), progress);
+            let outcome = engine.pull(
+                source,
                 secret.as_deref(),
-                &sr_pull::PullFilter { tenant, batch },
-            )?;
+                &sr_pull::PullOptions {
+                    tenant,
+                    batch,
+                    cache_quota_bytes: file.cache.quota_bytes(),
+                },
+                &counters,
+            );
+            drop(line);
+            let report = outcome?;
             emit(json, &report, || {
                 let r = &report.recorded;
                 let text = format!(
@@ -204,7 +221,17 @@ fn execute(verb: Verb, config: EngineConfig, json: bool) -> Result<(), EngineErr
                     r.unchanged,
                     r.failed.len()
                 );
-                text + &failures(&r.failed)
+                let deferred: String = report
+                    .deferred
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "  {}/{} left in the bucket: {}\n",
+                            d.tenant, d.batch, d.reason
+                        )
+                    })
+                    .collect();
+                text + &failures(&r.failed) + &deferred
             })
         }
         Verb::Import { dir, kind } => {

@@ -35,6 +35,7 @@ impl EngineError {
             EngineError::Decode(sr_decode::DecodeError::NoSuchFrame { .. }) => "not_found",
             EngineError::Decode(_) => "decode",
             EngineError::Pull(sr_pull::PullError::Catalog(_)) => "catalogue",
+            EngineError::Pull(sr_pull::PullError::DiskFull { .. }) => "disk_full",
             EngineError::Pull(_) => "source",
             EngineError::Invalid(_) => "invalid",
         }

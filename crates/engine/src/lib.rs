@@ -134,13 +134,15 @@ impl Engine {
         Ok(failed)
     }
 
-    /// Pulls a configured source into the catalogue, then probes what arrived.
-    /// `secret` is the source's secret, which the caller read from the OS keyring.
+    /// Pulls a configured source into the catalogue, then probes what arrived (also
+    /// when the pull stopped part-way). `secret` is the source's secret, which the caller
+    /// read from the OS keyring; `progress` is read by whoever shows it.
     pub fn pull(
         &self,
         source: &sr_pull::SourceConfig,
         secret: Option<&str>,
-        filter: &sr_pull::PullFilter,
+        options: &sr_pull::PullOptions,
+        progress: &sr_pull::PullProgress,
     ) -> Result<sr_pull::PullReport, EngineError> {
         let store = sr_pull::open_store(source, secret)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -148,9 +150,16 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| EngineError::Invalid(format!("cannot start the pull: {e}")))?;
-        let mut report =
-            runtime.block_on(sr_pull::pull(store.as_ref(), source, &self.catalog, filter))?;
-        report.recorded.failed.extend(self.probe_pending()?);
+        let outcome = runtime.block_on(sr_pull::pull(
+            store.as_ref(),
+            source,
+            &self.catalog,
+            options,
+            progress,
+        ));
+        let probe_failures = self.probe_pending()?;
+        let mut report = outcome?;
+        report.recorded.failed.extend(probe_failures);
         Ok(report)
     }
 

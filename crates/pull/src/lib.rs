@@ -3,14 +3,16 @@
 //! sha256 → store atomically → record. Everything from the store is untrusted: keys,
 //! manifests and bytes are checked per item, and one bad item never stops the rest.
 
+mod progress;
 mod pull;
 mod secrets;
 mod sources;
 mod store;
 
-pub use pull::{PullFilter, PullReport, pull};
+pub use progress::{ProgressSnapshot, PullPhase, PullProgress};
+pub use pull::{DeferredBatch, PullOptions, PullReport, pull};
 pub use secrets::{source_secret, store_source_secret};
-pub use sources::find_source;
+pub use sources::{CacheConfig, SourcesFile, find_source};
 pub use store::{SourceConfig, SourceLocation, open_store};
 
 /// A pull that could not go on at all (as opposed to one bad item, which is recorded).
@@ -21,6 +23,13 @@ pub enum PullError {
         source_name: String,
         message: String,
     },
+    #[error("source '{source_name}': pull stopped: {message}; everything stored so far is kept")]
+    DiskFull {
+        source_name: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Config(String),
     #[error(transparent)]
     Catalog(#[from] sr_catalog::CatalogError),
 }
@@ -32,4 +41,20 @@ impl PullError {
             message: error.to_string(),
         }
     }
+}
+
+/// An error with every cause under it, so that "error sending request" comes with the
+/// reason a person can act on (an unknown certificate issuer, a refused connection).
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let text = inner.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = inner.source();
+    }
+    message
 }

@@ -2,30 +2,35 @@
 //! cache lacks, verify, store, record.
 //!
 //! Resuming is a property of the content-addressed cache: an item whose manifest sha256
-//! is already stored is not fetched again, and a blob only appears once it is whole.
+//! is already stored (or, without a sha256, whose ETag and size are those of the object
+//! fetched last time) is not fetched again, and a blob only appears once it is whole.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Mutex;
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt};
 use serde::Serialize;
 use sr_catalog::{
     BATCH_MANIFEST, BatchEntry, BatchHeader, BlobError, BlobStore, Catalog, ImportReport,
-    StoredBlob, check_key, parse_manifest,
+    RemoteObject, StoredBlob, check_key, parse_manifest,
 };
+use ts_rs::TS;
 
-use crate::{PullError, SourceConfig};
+use crate::{PullError, PullProgress, SourceConfig, with_causes};
 
-/// Which part of a source to pull.
+/// Which part of a source to pull, and how much room the cache may take.
 #[derive(Debug, Clone, Default)]
-pub struct PullFilter {
+pub struct PullOptions {
     pub tenant: Option<String>,
     pub batch: Option<String>,
+    /// The most the blob cache may hold; batches that would pass it are left for later.
+    pub cache_quota_bytes: Option<u64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, TS)]
 pub struct PullReport {
     /// What the catalogue recorded (batches, items added / changed / unchanged, failures).
     #[serde(flatten)]
@@ -35,69 +40,275 @@ pub struct PullReport {
     pub fetched_bytes: u64,
     /// Objects not downloaded because the cache already holds their content.
     pub cached: u32,
+    /// Batches left in the bucket, each with the reason (the cache quota).
+    pub deferred: Vec<DeferredBatch>,
 }
 
-/// Pulls every batch of `source` that `filter` selects into `catalog`.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeferredBatch {
+    pub tenant: String,
+    pub batch: String,
+    pub reason: String,
+}
+
+/// Objects are fetched in parts of this size, several at once for a large object and
+/// written in order, so memory stays bounded whatever the object's size.
+const PART_SIZE: u64 = 4 * 1024 * 1024;
+/// Ranged GETs in flight for one large object.
+const PARTS_IN_FLIGHT: usize = 4;
+
+/// Pulls every batch of `source` that `options` selects into `catalog`: first the
+/// listing (so the totals are known), then the downloads, batch by batch.
 pub async fn pull(
     store: &dyn ObjectStore,
     source: &SourceConfig,
     catalog: &Mutex<Catalog>,
-    filter: &PullFilter,
+    options: &PullOptions,
+    progress: &PullProgress,
 ) -> Result<PullReport, PullError> {
     let blobs = lock(catalog).blobs().clone();
     let mut report = PullReport::default();
+    let remote = list_batches(store, source, options).await?;
+    let mut plans = Vec::with_capacity(remote.len());
+    {
+        let catalog = lock(catalog);
+        for batch in remote {
+            plans.push(plan_batch(&catalog, &blobs, source, batch)?);
+        }
+    }
+    if let Some(quota) = options.cache_quota_bytes {
+        let mut used = blobs.total_bytes().map_err(|e| {
+            PullError::source(&source.name, format!("cannot measure the cache: {e}"))
+        })?;
+        plans.retain(|plan| {
+            let needed = plan.bytes_to_fetch();
+            if used + needed > quota {
+                report.deferred.push(DeferredBatch {
+                    tenant: plan.header.tenant.clone(),
+                    batch: plan.header.batch.clone(),
+                    reason: format!(
+                        "needs {needed} bytes; the cache holds {used} of its {quota}-byte quota"
+                    ),
+                });
+                false
+            } else {
+                used += needed;
+                true
+            }
+        });
+    }
+    progress.planned(
+        plans.len() as u64,
+        plans.iter().map(|p| p.fetches().count() as u64).sum(),
+        plans.iter().map(BatchPlan::bytes_to_fetch).sum(),
+    );
+    for plan in plans {
+        let header = plan.header;
+        let results: Vec<(BatchEntry, ItemOutcome)> = futures::stream::iter(plan.items)
+            .map(|(entry, step)| {
+                let blobs = blobs.clone();
+                async move {
+                    let outcome = match step {
+                        Step::Fetch(object) => {
+                            let fetched = fetch(store, &blobs, &entry, &object, progress).await;
+                            progress.item_done();
+                            match fetched {
+                                Ok(blob) => ItemOutcome::Fetched(object, blob),
+                                Err(e) => ItemOutcome::Failed(e),
+                            }
+                        }
+                        Step::Cached(blob) => ItemOutcome::Cached(blob),
+                        Step::Refuse(reason) => ItemOutcome::Failed(FetchError::Item(reason)),
+                    };
+                    (entry, outcome)
+                }
+            })
+            .buffered(source.concurrency.max(1))
+            .collect()
+            .await;
+        let mut disk_full = None;
+        let mut remembered = Vec::new();
+        let mut stored = Vec::with_capacity(results.len());
+        for (entry, outcome) in results {
+            let result = match outcome {
+                ItemOutcome::Fetched(object, blob) => {
+                    report.fetched += 1;
+                    report.fetched_bytes += blob.size;
+                    remembered.push(RemoteObject {
+                        path: object.location.to_string(),
+                        etag: object.e_tag.unwrap_or_default(),
+                        size: object.size,
+                        sha256: blob.sha256.clone(),
+                    });
+                    Ok(blob)
+                }
+                ItemOutcome::Cached(blob) => {
+                    report.cached += 1;
+                    Ok(blob)
+                }
+                ItemOutcome::Failed(FetchError::Item(reason)) => Err(reason),
+                // Left unrecorded, so the next pull tries them again.
+                ItemOutcome::Failed(FetchError::DiskFull(reason)) => {
+                    disk_full.get_or_insert(reason);
+                    continue;
+                }
+            };
+            stored.push((entry, result));
+        }
+        {
+            let mut catalog = lock(catalog);
+            catalog.remember_remote_objects(&source.name, &remembered)?;
+            catalog.record_batch(&header, stored, &mut report.recorded)?;
+        }
+        if let Some(reason) = disk_full {
+            return Err(PullError::DiskFull {
+                source_name: source.name.clone(),
+                message: reason,
+            });
+        }
+    }
+    progress.finished();
+    Ok(report)
+}
+
+/// What one listed item needs.
+enum Step {
+    Fetch(ObjectMeta),
+    Cached(StoredBlob),
+    Refuse(String),
+}
+
+struct BatchPlan {
+    header: BatchHeader,
+    items: Vec<(BatchEntry, Step)>,
+}
+
+impl BatchPlan {
+    fn fetches(&self) -> impl Iterator<Item = &ObjectMeta> {
+        self.items.iter().filter_map(|(_, step)| match step {
+            Step::Fetch(object) => Some(object),
+            _ => None,
+        })
+    }
+
+    fn bytes_to_fetch(&self) -> u64 {
+        self.fetches().map(|o| o.size).sum()
+    }
+}
+
+enum ItemOutcome {
+    Fetched(ObjectMeta, StoredBlob),
+    Cached(StoredBlob),
+    Failed(FetchError),
+}
+
+enum FetchError {
+    /// This item only; the pull goes on.
+    Item(String),
+    /// The disk is full: the pull stops, keeping what it stored.
+    DiskFull(String),
+}
+
+/// Decides per entry whether to fetch it: not when the cache holds the manifest's
+/// sha256, nor when this source's object is unchanged (same ETag and size) since it was
+/// last fetched.
+fn plan_batch(
+    catalog: &Catalog,
+    blobs: &BlobStore,
+    source: &SourceConfig,
+    remote: RemoteBatch,
+) -> Result<BatchPlan, PullError> {
+    let known: HashMap<String, RemoteObject> = catalog
+        .remote_objects(&source.name, &format!("{}/", remote.prefix))?
+        .into_iter()
+        .map(|o| (o.path.clone(), o))
+        .collect();
+    let items = remote
+        .entries
+        .into_iter()
+        .map(|entry| {
+            let step = match check_entry(&entry, remote.listing.get(&entry.key)) {
+                Err(reason) => Step::Refuse(reason),
+                Ok(object) => {
+                    let by_digest = entry
+                        .sha256
+                        .as_deref()
+                        .map(str::to_ascii_lowercase)
+                        .filter(|sha| blobs.contains(sha));
+                    let by_etag = known
+                        .get(object.location.as_ref())
+                        .filter(|k| {
+                            entry.sha256.is_none()
+                                && object.e_tag.as_deref() == Some(k.etag.as_str())
+                                && k.size == object.size
+                                && blobs.contains(&k.sha256)
+                        })
+                        .map(|k| k.sha256.clone());
+                    match by_digest.or(by_etag) {
+                        Some(sha256) => Step::Cached(StoredBlob {
+                            sha256,
+                            size: object.size,
+                        }),
+                        None => Step::Fetch(object.clone()),
+                    }
+                }
+            };
+            (entry, step)
+        })
+        .collect();
+    Ok(BatchPlan {
+        header: remote.header,
+        items,
+    })
+}
+
+/// The checks made before any byte is fetched.
+fn check_entry<'a>(
+    entry: &BatchEntry,
+    object: Option<&'a ObjectMeta>,
+) -> Result<&'a ObjectMeta, String> {
+    entry.admit()?;
+    let object = object.ok_or("listed in batch.json but not in the bucket")?;
+    if object.size == 0 {
+        return Err("empty object (0 bytes)".into());
+    }
+    if let Some(size) = entry.size
+        && size != object.size
+    {
+        return Err(format!(
+            "size mismatch: batch.json says {size} bytes, the object has {}",
+            object.size
+        ));
+    }
+    Ok(object)
+}
+
+/// Every batch the options select, with its manifest read and its objects listed.
+async fn list_batches(
+    store: &dyn ObjectStore,
+    source: &SourceConfig,
+    options: &PullOptions,
+) -> Result<Vec<RemoteBatch>, PullError> {
     let tenants = if source.tenants.is_empty() {
         child_prefixes(store, source, None).await?
     } else {
         source.tenants.clone()
     };
+    let mut batches = Vec::new();
     for tenant in tenants {
-        if filter.tenant.as_ref().is_some_and(|t| *t != tenant) {
+        if options.tenant.as_ref().is_some_and(|t| *t != tenant) {
             continue;
         }
         let tenant_path = Path::from(tenant.as_str());
         for batch in child_prefixes(store, source, Some(&tenant_path)).await? {
-            if filter.batch.as_ref().is_some_and(|b| *b != batch) {
+            if options.batch.as_ref().is_some_and(|b| *b != batch) {
                 continue;
             }
             let prefix = tenant_path.clone().join(batch.as_str());
-            let remote = read_batch(store, source, &tenant, &batch, &prefix).await?;
-            let listing = &remote.listing;
-            let results: Vec<(BatchEntry, Result<Fetched, String>)> =
-                futures::stream::iter(remote.entries)
-                    .map(|entry| {
-                        let object = listing.get(&entry.key).cloned();
-                        let blobs = blobs.clone();
-                        async move {
-                            let outcome = fetch(store, &blobs, &entry, object).await;
-                            (entry, outcome)
-                        }
-                    })
-                    .buffered(source.concurrency.max(1))
-                    .collect()
-                    .await;
-            let mut stored: Vec<(BatchEntry, Result<StoredBlob, String>)> =
-                Vec::with_capacity(results.len());
-            for (entry, outcome) in results {
-                stored.push((
-                    entry,
-                    outcome.map(|fetched| match fetched {
-                        Fetched::Downloaded(blob) => {
-                            report.fetched += 1;
-                            report.fetched_bytes += blob.size;
-                            blob
-                        }
-                        Fetched::Cached(blob) => {
-                            report.cached += 1;
-                            blob
-                        }
-                    }),
-                ));
-            }
-            lock(catalog).record_batch(&remote.header, stored, &mut report.recorded)?;
+            batches.push(read_batch(store, source, &tenant, &batch, prefix).await?);
         }
     }
-    Ok(report)
+    Ok(batches)
 }
 
 fn lock(catalog: &Mutex<Catalog>) -> std::sync::MutexGuard<'_, Catalog> {
@@ -116,7 +327,7 @@ async fn child_prefixes(
     let listing = store
         .list_with_delimiter(prefix)
         .await
-        .map_err(|e| PullError::source(&source.name, e))?;
+        .map_err(|e| PullError::source(&source.name, with_causes(&e)))?;
     let mut names: Vec<String> = listing
         .common_prefixes
         .iter()
@@ -130,6 +341,7 @@ async fn child_prefixes(
 /// A batch as the store shows it.
 struct RemoteBatch {
     header: BatchHeader,
+    prefix: Path,
     entries: Vec<BatchEntry>,
     /// Every object under the batch's prefix, by key relative to it.
     listing: HashMap<String, ObjectMeta>,
@@ -140,13 +352,13 @@ async fn read_batch(
     source: &SourceConfig,
     tenant: &str,
     batch: &str,
-    prefix: &Path,
+    prefix: Path,
 ) -> Result<RemoteBatch, PullError> {
     let objects: Vec<ObjectMeta> = store
-        .list(Some(prefix))
+        .list(Some(&prefix))
         .try_collect()
         .await
-        .map_err(|e| PullError::source(&source.name, e))?;
+        .map_err(|e| PullError::source(&source.name, with_causes(&e)))?;
     let base = format!("{prefix}/");
     let listing: HashMap<String, ObjectMeta> = objects
         .into_iter()
@@ -179,6 +391,7 @@ async fn read_batch(
     Ok(match manifest {
         Some(Ok(m)) => RemoteBatch {
             header: header(m.kind, m.created_at, None),
+            prefix,
             entries: m.items.into_iter().map(BatchEntry::from_manifest).collect(),
             listing,
         },
@@ -195,6 +408,7 @@ async fn read_batch(
                 .collect();
             RemoteBatch {
                 header: header(source.default_kind, None, error),
+                prefix,
                 entries,
                 listing,
             }
@@ -202,56 +416,80 @@ async fn read_batch(
     })
 }
 
-enum Fetched {
-    Downloaded(StoredBlob),
-    Cached(StoredBlob),
-}
-
-/// Fetches one entry into the blob cache, unless the cache already holds its content.
+/// Fetches one object into the blob cache and verifies it against the manifest.
 async fn fetch(
     store: &dyn ObjectStore,
     blobs: &BlobStore,
     entry: &BatchEntry,
-    object: Option<ObjectMeta>,
-) -> Result<Fetched, String> {
-    entry.admit()?;
-    let object = object.ok_or("listed in batch.json but not in the bucket")?;
-    if object.size == 0 {
-        return Err("empty object (0 bytes)".into());
-    }
-    if let Some(size) = entry.size
-        && size != object.size
-    {
-        return Err(format!(
-            "size mismatch: batch.json says {size} bytes, the object has {}",
-            object.size
-        ));
-    }
-    if let Some(sha256) = entry.sha256.as_deref().map(str::to_ascii_lowercase)
-        && blobs.contains(&sha256)
-    {
-        return Ok(Fetched::Cached(StoredBlob {
-            sha256,
-            size: object.size,
-        }));
-    }
-    let bytes = store
-        .get(&object.location)
-        .await
-        .map_err(|e| format!("cannot fetch: {e}"))?
-        .bytes()
-        .await
-        .map_err(|e| format!("cannot fetch: {e}"))?;
-    let blobs = blobs.clone();
-    let expected = entry.sha256.clone();
-    tokio::task::spawn_blocking(move || blobs.put(&bytes[..], expected.as_deref()))
-        .await
-        .map_err(|e| format!("cannot store: {e}"))?
-        .map(Fetched::Downloaded)
-        .map_err(|e| match e {
-            BlobError::ChecksumMismatch { expected, actual } => format!(
-                "checksum mismatch: batch.json says sha256 {expected}, the object has {actual}"
-            ),
-            BlobError::Io(e) => format!("cannot store: {e}"),
+    object: &ObjectMeta,
+    progress: &PullProgress,
+) -> Result<StoredBlob, FetchError> {
+    let fetch_error = |e: object_store::Error| match e {
+        object_store::Error::NotFound { .. } => {
+            FetchError::Item("the object was deleted from the bucket during the pull".into())
+        }
+        object_store::Error::Precondition { .. } => {
+            FetchError::Item("the object changed in the bucket during the pull; pull again".into())
+        }
+        e => FetchError::Item(format!("cannot fetch: {}", with_causes(&e))),
+    };
+    let parts: Vec<Range<u64>> = (0..object.size)
+        .step_by(PART_SIZE as usize)
+        .map(|start| start..(start + PART_SIZE).min(object.size))
+        .collect();
+    let mut chunks = futures::stream::iter(parts)
+        .map(|range| {
+            let options = GetOptions {
+                range: Some(range.into()),
+                if_match: object.e_tag.clone(),
+                ..GetOptions::default()
+            };
+            async move {
+                store
+                    .get_opts(&object.location, options)
+                    .await?
+                    .bytes()
+                    .await
+            }
         })
+        .buffered(PARTS_IN_FLIGHT);
+    let mut writer = blobs.writer().map_err(store_error)?;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(fetch_error)?;
+        progress.bytes(chunk.len() as u64);
+        writer = tokio::task::spawn_blocking(move || writer.write(&chunk).map(|()| writer))
+            .await
+            .map_err(|e| FetchError::Item(format!("cannot store: {e}")))?
+            .map_err(store_error)?;
+    }
+    if writer.written() != object.size {
+        return Err(FetchError::Item(format!(
+            "the bucket sent {} of {} bytes",
+            writer.written(),
+            object.size
+        )));
+    }
+    let expected = entry.sha256.clone();
+    tokio::task::spawn_blocking(move || writer.finish(expected.as_deref()))
+        .await
+        .map_err(|e| FetchError::Item(format!("cannot store: {e}")))?
+        .map_err(|e| match e {
+            BlobError::ChecksumMismatch { expected, actual } => FetchError::Item(format!(
+                "checksum mismatch: batch.json says sha256 {expected}, the object has {actual}"
+            )),
+            BlobError::Io(e) => store_error(e),
+        })
+}
+
+/// A write into the cache that failed: a full disk stops the pull, anything else is
+/// this item's error.
+fn store_error(e: std::io::Error) -> FetchError {
+    if matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) {
+        FetchError::DiskFull(format!("the disk holding the cache is full: {e}"))
+    } else {
+        FetchError::Item(format!("cannot store: {e}"))
+    }
 }

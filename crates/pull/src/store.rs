@@ -8,14 +8,14 @@ use std::time::Duration;
 use object_store::aws::AmazonS3Builder;
 use object_store::limit::LimitStore;
 use object_store::local::LocalFileSystem;
-use object_store::{BackoffConfig, ObjectStore, RetryConfig};
-use serde::Deserialize;
+use object_store::{BackoffConfig, Certificate, ClientOptions, ObjectStore, RetryConfig};
+use serde::{Deserialize, Serialize};
 use sr_catalog::BatchKind;
 
-use crate::PullError;
+use crate::{PullError, with_causes};
 
 /// One configured source, as an admin writes it in the sources file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct SourceConfig {
     pub name: String,
     #[serde(flatten)]
@@ -31,7 +31,7 @@ pub struct SourceConfig {
     pub default_kind: BatchKind,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum SourceLocation {
     S3 {
@@ -43,6 +43,10 @@ pub enum SourceLocation {
         #[serde(default)]
         virtual_hosted: bool,
         access_key_id: String,
+        /// PEM bundle of the CAs that sign an on-premises MinIO's certificate, trusted
+        /// besides the system's; certificate checks are never turned off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ca_bundle: Option<PathBuf>,
     },
     Folder {
         path: PathBuf,
@@ -79,7 +83,7 @@ pub fn open_store(
     config: &SourceConfig,
     secret: Option<&str>,
 ) -> Result<Arc<dyn ObjectStore>, PullError> {
-    let fail = |e: object_store::Error| PullError::source(&config.name, e);
+    let fail = |e: object_store::Error| PullError::source(&config.name, with_causes(&e));
     let store: Arc<dyn ObjectStore> = match &config.location {
         SourceLocation::S3 {
             endpoint,
@@ -87,7 +91,28 @@ pub fn open_store(
             bucket,
             virtual_hosted,
             access_key_id,
+            ca_bundle,
         } => {
+            let mut client = ClientOptions::new()
+                .with_connect_timeout(Duration::from_secs(10))
+                .with_timeout(Duration::from_secs(120));
+            if let Some(path) = ca_bundle {
+                let pem = std::fs::read(path).map_err(|e| {
+                    PullError::source(
+                        &config.name,
+                        format!("cannot read the CA bundle {}: {e}", path.display()),
+                    )
+                })?;
+                let certificates = Certificate::from_pem_bundle(&pem).map_err(|e| {
+                    PullError::source(
+                        &config.name,
+                        format!("the CA bundle {} is not PEM: {e}", path.display()),
+                    )
+                })?;
+                for certificate in certificates {
+                    client = client.with_root_certificate(certificate);
+                }
+            }
             let mut builder = AmazonS3Builder::new()
                 .with_region(region)
                 .with_bucket_name(bucket)
@@ -99,6 +124,7 @@ pub fn open_store(
                     )
                 })?)
                 .with_virtual_hosted_style_request(*virtual_hosted)
+                .with_client_options(client)
                 .with_retry(RetryConfig {
                     backoff: BackoffConfig::default(),
                     max_retries: 4,

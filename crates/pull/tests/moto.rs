@@ -1,128 +1,25 @@
 //! Pulls against a real S3 server (moto_server from the test virtualenv) on 127.0.0.1,
-//! started and stopped by the test.
+//! started and stopped by the test; faults come from a proxy in front of it.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::{Duration, Instant};
 
-use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use sha2::{Digest, Sha256};
-use sr_catalog::{BatchKind, Catalog, ItemState, Role, WorklistQuery};
-use sr_pull::{PullError, PullFilter, SourceConfig, SourceLocation, open_store, pull};
+use common::fault_proxy::{Fault, FaultProxy};
+use common::*;
+use sr_catalog::BatchKind;
+use sr_pull::{
+    PullError, PullOptions, PullProgress, SourceConfig, SourceLocation, open_store, pull,
+};
 
-const BUCKET: &str = "captures";
-
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    fn start() -> Self {
-        let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server");
-        assert!(bin.is_file(), "no moto_server: run `make deps` first");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let moto = Moto { child, port };
-        moto.create_bucket();
-        moto
-    }
-
-    /// moto accepts an unsigned CreateBucket; object_store has no verb for it.
-    fn create_bucket(&self) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            stream,
-            "PUT /{BUCKET} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            self.port
-        )
-        .unwrap();
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply).unwrap();
-        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-    }
-
-    fn config(&self) -> SourceConfig {
-        SourceConfig {
-            name: "clinic-minio".into(),
-            location: SourceLocation::S3 {
-                endpoint: Some(format!("http://127.0.0.1:{}", self.port)),
-                region: "us-east-1".into(),
-                bucket: BUCKET.into(),
-                virtual_hosted: false,
-                access_key_id: "test".into(),
-            },
-            tenants: vec![],
-            concurrency: 8,
-            default_kind: BatchKind::Imaging,
-        }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-async fn put(store: &Arc<dyn ObjectStore>, key: &str, bytes: &[u8]) {
-    store
-        .put(&Path::from(key), PutPayload::from(bytes.to_vec()))
-        .await
-        .unwrap();
-}
-
-fn manifest(tenant: &str, batch: &str, items: serde_json::Value) -> Vec<u8> {
-    serde_json::json!({"schema": "secondread.batch/1", "batch_id": batch, "tenant": tenant,
-                       "kind": "imaging", "items": items})
-    .to_string()
-    .into_bytes()
-}
-
-fn errors(catalog: &Mutex<Catalog>) -> Vec<(String, String)> {
-    let catalog = catalog.lock().unwrap();
-    let list = catalog
-        .worklist(&WorklistQuery {
-            role: Role::Doctor,
-            tenant: None,
-            batch: None,
-            state: Some(ItemState::Error),
-            limit: 100,
-        })
-        .unwrap();
-    list.rows
-        .into_iter()
-        .map(|r| (r.key, r.error.unwrap_or_default()))
-        .collect()
+fn moto_config(moto: &Server) -> SourceConfig {
+    s3_config("clinic-minio", moto.port, BUCKET, "test")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
-    let moto = Moto::start();
-    let config = moto.config();
+    let moto = start_moto();
+    let config = moto_config(&moto);
     let store = open_store(&config, Some("secret")).unwrap();
 
     let (a, b) = (b"first image".as_slice(), b"second image".as_slice());
@@ -149,32 +46,24 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     put(&store, "clinic-b/loose/readme.txt", b"ignored").await;
 
     let data = tempfile::tempdir().unwrap();
-    let catalog = Mutex::new(Catalog::open(data.path()).unwrap());
-    let first = pull(store.as_ref(), &config, &catalog, &PullFilter::default())
-        .await
-        .unwrap();
+    let catalog = open_catalog(data.path());
+    let first = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
     assert_eq!(first.recorded.batches, 2);
     assert_eq!(first.recorded.added, 6);
     assert_eq!(first.fetched, 3, "a.png, b.png and scan.jpg");
-    let errors = errors(&catalog);
-    let reason = |key: &str| {
-        errors
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, e)| e.clone())
-            .unwrap_or_else(|| panic!("{key} not in error: {errors:?}"))
-    };
-    assert!(reason("tampered.png").contains("checksum mismatch"));
-    assert!(reason("gone.png").contains("not in the bucket"));
-    assert!(reason("../../escape.png").contains("'..'"));
+    assert!(reason(&catalog, "tampered.png").contains("checksum mismatch"));
+    assert!(reason(&catalog, "gone.png").contains("not in the bucket"));
+    assert!(reason(&catalog, "../../escape.png").contains("'..'"));
     assert!(!data.path().parent().unwrap().join("escape.png").exists());
 
     // A second pull downloads nothing the cache already holds.
-    let second = pull(store.as_ref(), &config, &catalog, &PullFilter::default())
-        .await
-        .unwrap();
+    let second = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
     assert_eq!(second.recorded.added, 0);
-    assert_eq!(second.cached, 2, "a.png and b.png come from the cache");
+    assert_eq!(
+        (second.fetched, second.cached),
+        (0, 3),
+        "a.png and b.png by their sha256, scan.jpg by its ETag"
+    );
 
     // A changed object with its new checksum is fetched again and recorded as changed.
     let b2 = b"second image, retaken".as_slice();
@@ -196,10 +85,11 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
         store.as_ref(),
         &config,
         &catalog,
-        &PullFilter {
+        &PullOptions {
             tenant: Some("clinic-a".into()),
-            batch: None,
+            ..PullOptions::default()
         },
+        &PullProgress::default(),
     )
     .await
     .unwrap();
@@ -211,14 +101,14 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_server_is_a_clear_error_naming_the_source() {
-    let moto = Moto::start();
-    let config = moto.config();
+    let moto = start_moto();
+    let config = moto_config(&moto);
     drop(moto);
     let store = open_store(&config, Some("secret")).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let catalog = Mutex::new(Catalog::open(data.path()).unwrap());
+    let catalog = open_catalog(data.path());
     let started = Instant::now();
-    let err = pull(store.as_ref(), &config, &catalog, &PullFilter::default())
+    let err = pull_all(store.as_ref(), &config, &catalog)
         .await
         .unwrap_err();
     assert!(matches!(err, PullError::Source { .. }), "{err}");
@@ -242,11 +132,186 @@ fn plain_http_to_a_remote_endpoint_is_refused() {
             bucket: BUCKET.into(),
             virtual_hosted: false,
             access_key_id: "k".into(),
+            ca_bundle: None,
         },
         tenants: vec![],
         concurrency: 4,
         default_kind: BatchKind::Imaging,
     };
-    let err = open_store(&config, Some("s")).err().expect("refused");
+    let Err(err) = open_store(&config, Some("s")) else {
+        panic!("plain HTTP to a remote endpoint was accepted");
+    };
     assert!(err.to_string().contains("not HTTPS"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowdowns_and_dropped_connections_are_retried_and_a_deleted_object_fails_alone() {
+    let moto = start_moto();
+    let direct = open_store(&moto_config(&moto), Some("secret")).unwrap();
+    let files: Vec<(String, Vec<u8>)> = (0..6)
+        .map(|i| {
+            (
+                format!("img{i}.png"),
+                format!("capture number {i}").repeat(50).into_bytes(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(k, b)| (k.as_str(), b.as_slice()))
+        .collect();
+    put_batch(&direct, "clinic-a", "b1", &refs).await;
+
+    let proxy = FaultProxy::start(
+        moto.port,
+        vec![
+            ("img0.png".into(), Fault::SlowDown(2)),
+            ("img1.png".into(), Fault::DropMidBody),
+            ("img2.png".into(), Fault::DeleteFirst),
+        ],
+    );
+    let config = s3_config("clinic-minio", proxy.port, BUCKET, "test");
+    let store = open_store(&config, Some("secret")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let catalog = open_catalog(data.path());
+    let report = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
+
+    assert_eq!(report.fetched, 5, "{:?}", report.recorded.failed);
+    assert_eq!(
+        proxy.gets_of("img0.png"),
+        3,
+        "two SlowDowns, then the object"
+    );
+    assert!(
+        proxy.gets_of("img1.png") >= 2,
+        "the dropped transfer was retried"
+    );
+    let failed: Vec<&str> = report
+        .recorded
+        .failed
+        .iter()
+        .map(|f| f.key.as_str())
+        .collect();
+    assert_eq!(failed, ["img2.png"]);
+    assert!(
+        reason(&catalog, "img2.png").contains("deleted from the bucket during the pull"),
+        "{}",
+        reason(&catalog, "img2.png")
+    );
+    for (key, bytes) in &files[..2] {
+        assert!(
+            catalog.lock().unwrap().blobs().contains(&sha(bytes)),
+            "{key}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_bucket_names_the_source_and_the_bucket_without_retrying() {
+    let moto = start_moto();
+    let config = s3_config("clinic-minio", moto.port, "no-such-bucket", "test");
+    let store = open_store(&config, Some("secret")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let catalog = open_catalog(data.path());
+    let started = Instant::now();
+    let err = pull_all(store.as_ref(), &config, &catalog)
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("source 'clinic-minio'"), "{message}");
+    assert!(
+        message.contains("NoSuchBucket") || message.contains("not found"),
+        "{message}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no retry storm"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_objects_arrive_whole_through_parallel_ranged_gets() {
+    let moto = start_moto();
+    let config = moto_config(&moto);
+    let store = open_store(&config, Some("secret")).unwrap();
+    // 13 MiB of varied bytes: four parts, the last one short.
+    let big: Vec<u8> = (0..13 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    put_batch(&store, "clinic-a", "ct", &[("volume.dcm", &big)]).await;
+    let data = tempfile::tempdir().unwrap();
+    let catalog = open_catalog(data.path());
+    let progress = PullProgress::default();
+    let report = pull(
+        store.as_ref(),
+        &config,
+        &catalog,
+        &PullOptions::default(),
+        &progress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.fetched_bytes, big.len() as u64);
+    let stored = std::fs::read(catalog.lock().unwrap().blobs().path(&sha(&big))).unwrap();
+    assert!(stored == big, "the parts were written in order");
+    let snap = progress.snapshot();
+    assert_eq!((snap.items_done, snap.items_total), (1, 1));
+    assert_eq!(
+        (snap.bytes_done, snap.bytes_total),
+        (big.len() as u64, big.len() as u64)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_without_checksums_are_not_fetched_again_until_their_etag_changes() {
+    let moto = start_moto();
+    let config = moto_config(&moto);
+    let store = open_store(&config, Some("secret")).unwrap();
+    put(&store, "clinic-b/loose/one.jpg", b"first photo").await;
+    put(&store, "clinic-b/loose/two.jpg", b"second photo").await;
+    let data = tempfile::tempdir().unwrap();
+    let catalog = open_catalog(data.path());
+    let first = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
+    assert_eq!(first.fetched, 2);
+    let second = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
+    assert_eq!((second.fetched, second.cached), (0, 2));
+    put(&store, "clinic-b/loose/two.jpg", b"second photo, retaken").await;
+    let third = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
+    assert_eq!((third.fetched, third.cached), (1, 1));
+    assert_eq!(third.recorded.changed, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_that_would_pass_the_cache_quota_stay_in_the_bucket() {
+    let moto = start_moto();
+    let config = moto_config(&moto);
+    let store = open_store(&config, Some("secret")).unwrap();
+    let small = vec![7u8; 10_000];
+    let large = vec![9u8; 60_000];
+    put_batch(&store, "clinic-a", "a-small", &[("s.png", &small)]).await;
+    put_batch(&store, "clinic-a", "b-large", &[("l.png", &large)]).await;
+    let data = tempfile::tempdir().unwrap();
+    let catalog = open_catalog(data.path());
+    let options = PullOptions {
+        cache_quota_bytes: Some(50_000),
+        ..PullOptions::default()
+    };
+    let report = pull(
+        store.as_ref(),
+        &config,
+        &catalog,
+        &options,
+        &PullProgress::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.fetched, 1);
+    assert_eq!(report.deferred.len(), 1);
+    assert_eq!(report.deferred[0].batch, "b-large");
+    assert!(
+        report.deferred[0].reason.contains("quota"),
+        "{:?}",
+        report.deferred
+    );
+    assert!(!catalog.lock().unwrap().blobs().contains(&sha(&large)));
 }
