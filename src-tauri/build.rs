@@ -1,6 +1,15 @@
 /// The app's IPC commands, declared so that capabilities/default.json must grant each
 /// one by name: a command not listed there cannot be invoked from the webview.
-const COMMANDS: &[&str] = &["session", "worklist", "open_item", "decide", "verdicts"];
+const COMMANDS: &[&str] = &[
+    "session",
+    "worklist",
+    "open_item",
+    "decide",
+    "verdicts",
+    "sources",
+    "save_source",
+    "pull_source",
+];
 
 fn main() {
     tauri_build::try_build(

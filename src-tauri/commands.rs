@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use sr_engine::catalog::{Role, Verdict, Worklist, WorklistQuery};
-use sr_engine::{DecideRequest, Engine, ErrorReport, ItemView, SessionInfo};
-use tauri::State;
+use sr_engine::{
+    DecideRequest, Engine, ErrorReport, ItemView, PullBoard, SessionInfo, SourceForm, SourcesView,
+};
+use tauri::{AppHandle, State};
 
 type Reply<T> = Result<T, ErrorReport>;
 
@@ -31,4 +33,27 @@ pub fn decide(engine: State<'_, Arc<Engine>>, request: DecideRequest) -> Reply<V
 #[tauri::command(async)]
 pub fn verdicts(engine: State<'_, Arc<Engine>>) -> Reply<Vec<Verdict>> {
     engine.verdicts().map_err(|e| e.report())
+}
+
+#[tauri::command(async)]
+pub fn sources(board: State<'_, Arc<PullBoard>>) -> Reply<SourcesView> {
+    board.view().map_err(|e| e.report())
+}
+
+#[tauri::command(async)]
+pub fn save_source(board: State<'_, Arc<PullBoard>>, form: SourceForm) -> Reply<SourcesView> {
+    board
+        .save(form)
+        .and_then(|()| board.view())
+        .map_err(|e| e.report())
+}
+
+/// Starts a pull in the background; its end arrives as the `pull-finished` event.
+#[tauri::command(async)]
+pub fn pull_source(board: State<'_, Arc<PullBoard>>, app: AppHandle, name: String) -> Reply<()> {
+    board
+        .start(&name, move |outcome| {
+            crate::sources::announce(&app, &outcome)
+        })
+        .map_err(|e| e.report())
 }

@@ -3,13 +3,16 @@
 
 mod commands;
 mod frames;
+mod sources;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use sr_engine::{Engine, EngineConfig};
+use sr_engine::{Engine, EngineConfig, PullBoard};
+use tauri::Manager;
 
-pub fn run(config: EngineConfig) -> ExitCode {
+pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
     let engine = match Engine::open(config) {
         Ok(engine) => Arc::new(engine),
         Err(e) => {
@@ -25,8 +28,16 @@ pub fn run(config: EngineConfig) -> ExitCode {
         }
     });
     let for_frames = engine.clone();
+    let board = PullBoard::new(engine.clone(), sources_file);
     let result = tauri::Builder::default()
         .manage(engine)
+        .manage(board)
+        .setup(|app| {
+            let board = app.state::<Arc<PullBoard>>().inner().clone();
+            let handle = app.handle().clone();
+            std::thread::spawn(move || sources::poll_forever(board, handle));
+            Ok(())
+        })
         .register_asynchronous_uri_scheme_protocol(
             frames::SCHEME,
             move |_ctx, request, responder| {
@@ -40,6 +51,9 @@ pub fn run(config: EngineConfig) -> ExitCode {
             commands::open_item,
             commands::decide,
             commands::verdicts,
+            commands::sources,
+            commands::save_source,
+            commands::pull_source,
         ])
         .run(tauri::generate_context!("tauri.conf.json"));
     match result {

@@ -8,6 +8,7 @@ fn main() -> std::process::ExitCode {
     if cli.verb.is_some() {
         sr_cli::run(cli)
     } else {
-        secondread_app::run(sr_cli::engine_config(cli.data_dir))
+        let sources = cli.sources.unwrap_or_else(sr_cli::default_sources_file);
+        secondread_app::run(sr_cli::engine_config(cli.data_dir), sources)
     }
 }

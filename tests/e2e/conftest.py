@@ -41,10 +41,10 @@ def launch(webdriver_url):
     """Starts the app on a data dir; returns a WebDriver session. Each is closed at the end."""
     sessions = []
 
-    def start(data_dir):
-        session = Session(webdriver_url, str(APP), ["--data-dir", str(data_dir)])
+    def start(data_dir, args=(), ready="tr[data-item]"):
+        session = Session(webdriver_url, str(APP), ["--data-dir", str(data_dir), *args])
         sessions.append(session)
-        session.wait_for("tr[data-item]")
+        session.wait_for(ready)
         return session
 
     yield start

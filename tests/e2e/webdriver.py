@@ -59,6 +59,12 @@ class Session:
         element = self.wait_for(css)
         self.cmd("POST", f"/element/{element}/click", {})
 
+    def type_into(self, css, text):
+        """Clears a form field and types into it, as a person would."""
+        element = self.wait_for(css)
+        self.cmd("POST", f"/element/{element}/clear", {})
+        self.cmd("POST", f"/element/{element}/value", {"text": text})
+
     def wait_for(self, css, timeout=20):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -215,7 +215,8 @@ impl Catalog {
     }
 }
 
-pub(crate) fn now_rfc3339() -> String {
+/// Now, as the catalogue writes times (RFC 3339, UTC).
+pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

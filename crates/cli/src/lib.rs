@@ -21,6 +21,9 @@ pub struct Cli {
     /// Where the catalogue and the blob cache live (default: the OS data dir).
     #[arg(long, global = true, env = "SECONDREAD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The sources file (default: sources.toml in the OS config dir).
+    #[arg(long, global = true, env = "SECONDREAD_SOURCES")]
+    pub sources: Option<PathBuf>,
     /// Print one JSON document on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -60,9 +63,6 @@ pub enum Verb {
         tenant: Option<String>,
         #[arg(long)]
         batch: Option<String>,
-        /// The sources file (default: sources.toml in the OS config dir).
-        #[arg(long, env = "SECONDREAD_SOURCES")]
-        sources: Option<PathBuf>,
         /// Print progress lines on stderr even when it is not a terminal.
         #[arg(long)]
         progress: bool,
@@ -161,7 +161,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let Some(verb) = cli.verb else {
         return ExitCode::SUCCESS;
     };
-    match execute(verb, engine_config(cli.data_dir), json) {
+    let sources = cli.sources.unwrap_or_else(default_sources_file);
+    match execute(verb, engine_config(cli.data_dir), &sources, json) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json {
@@ -174,7 +175,12 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn execute(verb: Verb, config: EngineConfig, json: bool) -> Result<(), EngineError> {
+fn execute(
+    verb: Verb,
+    config: EngineConfig,
+    sources: &std::path::Path,
+    json: bool,
+) -> Result<(), EngineError> {
     match verb {
         Verb::Source {
             action: SourceAction::SetSecret { name },
@@ -183,10 +189,9 @@ fn execute(verb: Verb, config: EngineConfig, json: bool) -> Result<(), EngineErr
             source,
             tenant,
             batch,
-            sources,
             progress,
         } => {
-            let file = sr_pull::SourcesFile::load(&sources.unwrap_or_else(default_sources_file))?;
+            let file = sr_pull::SourcesFile::load(sources)?;
             let source = file.find(&source)?;
             let secret = match source.location {
                 sr_pull::SourceLocation::S3 { .. } => sr_pull::source_secret(&source.name)?,

@@ -6,6 +6,7 @@
 mod dto;
 mod error;
 pub mod frame_wire;
+mod pulls;
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use sr_decode::{DecodeConfig, Decoder};
 
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
+pub use pulls::{PullBoard, PullOutcome, SourceForm, SourceKind, SourceView, SourcesView};
 pub use sr_catalog as catalog;
 pub use sr_pull as pull;
 

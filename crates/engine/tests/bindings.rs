@@ -7,7 +7,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use sr_engine::catalog::{ImportReport, Verdict, Worklist, WorklistQuery};
-use sr_engine::{DecideRequest, ErrorReport, ItemView, SessionInfo};
+use sr_engine::{
+    DecideRequest, ErrorReport, ItemView, PullOutcome, SessionInfo, SourceForm, SourcesView,
+};
 use ts_rs::{Config, TS};
 
 fn committed_dir() -> PathBuf {
@@ -44,6 +46,9 @@ fn ui_bindings_match_the_transport_types() {
     Verdict::export_all(&cfg).unwrap();
     ErrorReport::export_all(&cfg).unwrap();
     ImportReport::export_all(&cfg).unwrap();
+    SourcesView::export_all(&cfg).unwrap();
+    SourceForm::export_all(&cfg).unwrap();
+    PullOutcome::export_all(&cfg).unwrap();
     let generated = read_all(out.path());
 
     if std::env::var_os("UPDATE_BINDINGS").is_some() {

@@ -2,8 +2,11 @@
 import type { DecideRequest } from "../bindings/DecideRequest";
 import type { ErrorReport } from "../bindings/ErrorReport";
 import type { ItemView } from "../bindings/ItemView";
+import type { PullOutcome } from "../bindings/PullOutcome";
 import type { Role } from "../bindings/Role";
 import type { SessionInfo } from "../bindings/SessionInfo";
+import type { SourceForm } from "../bindings/SourceForm";
+import type { SourcesView } from "../bindings/SourcesView";
 import type { Verdict } from "../bindings/Verdict";
 import type { Worklist } from "../bindings/Worklist";
 import type { WorklistQuery } from "../bindings/WorklistQuery";
@@ -16,6 +19,13 @@ export interface Backend {
   decide(request: DecideRequest): Promise<Verdict>;
   /** The bytes of one frame, in the engine's frame wire format. */
   frame(id: number, index: number): Promise<ArrayBuffer>;
+  sources(): Promise<SourcesView>;
+  /** Adds or replaces a source; the secret goes to the OS keyring. */
+  saveSource(form: SourceForm): Promise<SourcesView>;
+  /** Starts a pull in the background; its end arrives through onPullFinished. */
+  pullSource(name: string): Promise<void>;
+  /** Calls `handler` whenever a pull ends (started here or by the periodic listing). */
+  onPullFinished(handler: (outcome: PullOutcome) => void): Promise<() => void>;
 }
 
 /** An engine error as the UI shows it: a stable code and a sentence. */

@@ -1,5 +1,7 @@
 // The Backend over Tauri IPC and the sr:// frame scheme. The only module that imports Tauri.
 import { convertFileSrc, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import type { PullOutcome } from "../bindings/PullOutcome";
 import type { Backend } from "./index";
 import { asBackendError, BackendError } from "./index";
 
@@ -19,6 +21,10 @@ export const tauriBackend: Backend = {
   worklist: (query) => call("worklist", { query }),
   openItem: (id, role) => call("open_item", { id, role }),
   decide: (request) => call("decide", { request }),
+  sources: () => call("sources"),
+  saveSource: (form) => call("save_source", { form }),
+  pullSource: (name) => call("pull_source", { name }),
+  onPullFinished: (handler) => listen<PullOutcome>("pull-finished", (event) => handler(event.payload)),
   async frame(id, index) {
     const response = await fetch(`${frameBase}frame/${id}/${index}`);
     if (!response.ok) {

@@ -1,0 +1,66 @@
+"""The admin adds a MinIO/S3 source on the Sources screen (its secret goes to the real OS
+keyring), pulls with the progress bar, and a doctor reviews a pulled item."""
+
+import json
+import uuid
+
+import boto3
+import harness
+from conftest import DEMO, cli
+
+BATCH = "clinic-a/2026-11-20-cr-0001"
+
+
+def test_add_a_source_pull_it_in_the_app_and_review_what_arrived(launch, tmp_path, shots):
+    moto, url = harness.start_moto()
+    try:
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id="AKIDEMO", aws_secret_access_key="demo-secret")
+        s3.create_bucket(Bucket="captures")
+        for path in sorted((DEMO / BATCH).iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                s3.upload_file(str(path), "captures", f"{BATCH}/{path.name}")
+
+        name = f"clinic-minio-{uuid.uuid4().hex[:8]}"
+        sources = tmp_path / "sources.toml"
+        data = tmp_path / "data"
+        app = launch(data, ["--sources", str(sources)], ready="header")
+        app.click("button.sources-button")
+        app.wait_for("section.sources")
+        assert "No source yet" in app.text("section.sources")
+
+        app.click("button.add")
+        app.type_into("input[name=name]", name)
+        app.type_into("input[name=endpoint]", url)
+        app.type_into("input[name=bucket]", "captures")
+        app.type_into("input[name=access_key_id]", "AKIDEMO")
+        app.type_into("input[name=secret]", "demo-secret")
+        shots(app, "add-source")
+        app.click("form.form button[type=submit]")
+        row = f'li[data-source="{name}"]'
+        app.wait_for(row)
+
+        written = sources.read_text()
+        assert name in written and "captures" in written
+        assert "demo-secret" not in written, "the secret goes to the keyring, never the file"
+
+        app.click(f"{row} button.pull")
+        done = app.wait_until(lambda: app.text(f"{row} .status.done"), "the pull to finish", timeout=120)
+        assert "10 new items" in done, done
+        shots(app, "pulled")
+        assert "10 new items" in app.text("p.notice")
+
+        app.click("button.sources-button")
+        app.wait_until(lambda: app.text("h1") == "Doctor worklist", "the worklist")
+        app.wait_for("tr[data-index='0']")
+        rows = app.find_all("tr[data-item]")
+        assert len(rows) == 10
+        app.keys("Enter")
+        app.wait_for("canvas[data-testid=viewer-canvas]")
+        app.keys("1")
+        app.wait_until(lambda: json.loads(cli(data, "verdicts", "--json")), "the verdict to land")
+        verdict = json.loads(cli(data, "verdicts", "--json"))[0]
+        assert verdict["item"]["tenant"] == "clinic-a" and verdict["decision"] == "agree"
+        shots(app, "reviewed")
+    finally:
+        harness.stop(moto)
