@@ -98,16 +98,21 @@ $(TOOLS)/bin/s3s-fs:
 # in a throwaway data home so no earlier run's keyring is reused.
 KEYRING_HOME := target/keyring-home
 
-e2e: build demo-data
-	rm -rf $(KEYRING_HOME) && mkdir -p $(KEYRING_HOME)
+# Runs $(1) in a private D-Bus session with an unlocked gnome-keyring of its own.
+with-keyring = rm -rf $(KEYRING_HOME) && mkdir -p $(KEYRING_HOME) && \
 	XDG_DATA_HOME=$(abspath $(KEYRING_HOME)) dbus-run-session -- sh -c \
-		'echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && $(PY) -m pytest -q tests/e2e'
+		'echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && $(1)'
+
+e2e: build demo-data
+	$(call with-keyring,$(PY) -m pytest -q tests/e2e)
 
 ## Speed figures against their targets (release build, real app under Xvfb).
 bench: deps ui demo-data
+	$(MAKE) system-deps APT_PACKAGES=rclone
 	cargo build --locked --release --workspace
 	cp $(PDFIUM) target/release/libpdfium.so
 	$(PY) tests/bench/run.py
+	$(call with-keyring,$(PY) tests/bench/pull.py)
 
 clean:
 	rm -rf target $(TOOLS) $(VENV) ui/node_modules ui/dist

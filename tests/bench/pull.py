@@ -1,0 +1,108 @@
+"""`make bench`, pull: SecondRead against rclone (Debian's) on the same S3 server in the
+same run: moto_server on 127.0.0.1 holding 1,000 objects of 50 KB and 20 of 20 MB in
+memory. rclone: `copy --transfers 32`; SecondRead: its pull with 32 requests in flight,
+verifying each sha256 and writing the content-addressed cache with fsync, into a fresh
+data dir each run. Best of three runs each, interleaved.
+
+s3s-fs is not the server here: rclone 1.60 stalls on it (a 500 after ~40 s per listing).
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import boto3
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+import harness  # noqa: E402
+
+ROOT = harness.ROOT
+APP = ROOT / "target" / "release" / "secondread"
+ACCESS_KEY, SECRET = "AKIDBENCH", "bench-secret-key"
+SMALL, LARGE = (1000, 50_000), (20, 20_000_000)
+RUNS = 3
+
+
+def make_bucket(s3):
+    s3.create_bucket(Bucket="captures")
+    prefix = "clinic-a/bench-0001"
+    items = []
+    for count, size in (SMALL, LARGE):
+        for i in range(count):
+            name = f"obj-{size}-{i:04}.dcm"
+            body = os.urandom(size)
+            s3.put_object(Bucket="captures", Key=f"{prefix}/{name}", Body=body)
+            items.append({"key": name, "sha256": hashlib.sha256(body).hexdigest(), "size": size})
+    manifest = {"schema": "secondread.batch/1", "batch_id": "bench-0001", "tenant": "clinic-a",
+                "kind": "imaging", "items": items}
+    s3.put_object(Bucket="captures", Key=f"{prefix}/batch.json", Body=json.dumps(manifest).encode())
+    return sum(i["size"] for i in items)
+
+
+def timed(command, **kwargs):
+    start = time.monotonic()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed: {done.stderr[-2000:]}")
+    return time.monotonic() - start
+
+
+def main():
+    work = Path(tempfile.mkdtemp(prefix="secondread-pull-bench-"))
+    server, endpoint = harness.start_moto()
+    try:
+        total = make_bucket(boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                                         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET))
+
+        name = f"bench-{uuid.uuid4().hex[:8]}"
+        sources = work / "sources.toml"
+        sources.write_text(f'[[source]]\nname = "{name}"\ntype = "s3"\nendpoint = "{endpoint}"\n'
+                           f'region = "us-east-1"\nbucket = "captures"\naccess_key_id = "{ACCESS_KEY}"\n'
+                           f'concurrency = 32\n')
+        subprocess.run([str(APP), "source", "set-secret", name], input=SECRET + "\n", text=True, check=True,
+                       stdout=subprocess.DEVNULL)
+        rclone_env = dict(os.environ, RCLONE_CONFIG_BENCH_TYPE="s3", RCLONE_CONFIG_BENCH_PROVIDER="Other",
+                          RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=ACCESS_KEY, RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=SECRET,
+                          RCLONE_CONFIG_BENCH_ENDPOINT=endpoint, RCLONE_CONFIG_BENCH_REGION="us-east-1",
+                          RCLONE_CONFIG="/dev/null")
+        # rclone's S3 client refuses AWS_CA_BUNDLE over plain HTTP; there is no TLS here.
+        rclone_env.pop("AWS_CA_BUNDLE", None)
+
+        ours, theirs = [], []
+        for run in range(RUNS):
+            dest = work / f"rclone-{run}"
+            theirs.append(timed(["rclone", "copy", "--transfers", "32", "--checkers", "32",
+                                 "bench:captures/clinic-a", str(dest)], env=rclone_env))
+            copied = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+            assert copied >= total, f"rclone copied {copied} of {total} bytes"
+            shutil.rmtree(dest)
+
+            data = work / f"data-{run}"
+            start = time.monotonic()
+            report = json.loads(harness.cli(APP, data, "pull", "--source", name, "--sources", str(sources),
+                                            "--json"))
+            ours.append(time.monotonic() - start)
+            assert report["fetched_bytes"] == total, report["fetched_bytes"]
+            shutil.rmtree(data)
+    finally:
+        harness.stop(server)
+        shutil.rmtree(work, ignore_errors=True)
+
+    best_ours, best_theirs = min(ours), min(theirs)
+    mb = total / 1e6
+    print(f"pull: {SMALL[0]} × 50 KB + {LARGE[0]} × 20 MB ({mb:.0f} MB) from moto_server on 127.0.0.1, best of {RUNS}")
+    print(f"  SecondRead pull (32 in flight, sha256-verified, fsynced)  {best_ours:6.2f} s  {mb / best_ours:7.1f} MB/s")
+    print(f"  peer: rclone copy --transfers 32                         {best_theirs:6.2f} s  {mb / best_theirs:7.1f} MB/s")
+    print(f"  ratio (rclone time / SecondRead time): {best_theirs / best_ours:.2f}×  (target ≥ 1.0×, aim 1.5×)")
+    print(json.dumps({"pull_secondread_s": ours, "pull_rclone_s": theirs}))
+
+
+if __name__ == "__main__":
+    main()
