@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "verdicts",
     "sources",
     "save_source",
+    "remove_source",
     "pull_source",
 ];
 

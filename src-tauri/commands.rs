@@ -48,6 +48,14 @@ pub fn save_source(board: State<'_, Arc<PullBoard>>, form: SourceForm) -> Reply<
         .map_err(|e| e.report())
 }
 
+#[tauri::command(async)]
+pub fn remove_source(board: State<'_, Arc<PullBoard>>, name: String) -> Reply<SourcesView> {
+    board
+        .remove(&name)
+        .and_then(|()| board.view())
+        .map_err(|e| e.report())
+}
+
 /// Starts a pull in the background; its end arrives as the `pull-finished` event.
 #[tauri::command(async)]
 pub fn pull_source(board: State<'_, Arc<PullBoard>>, app: AppHandle, name: String) -> Reply<()> {

@@ -53,6 +53,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             commands::verdicts,
             commands::sources,
             commands::save_source,
+            commands::remove_source,
             commands::pull_source,
         ])
         .run(tauri::generate_context!("tauri.conf.json"));

@@ -2,11 +2,12 @@
 keyring), pulls with the progress bar, and a doctor reviews a pulled item."""
 
 import json
+import subprocess
 import uuid
 
 import boto3
 import harness
-from conftest import DEMO, cli
+from conftest import APP, DEMO, cli
 
 BATCH = "clinic-a/2026-11-20-cr-0001"
 
@@ -62,5 +63,31 @@ def test_add_a_source_pull_it_in_the_app_and_review_what_arrived(launch, tmp_pat
         verdict = json.loads(cli(data, "verdicts", "--json"))[0]
         assert verdict["item"]["tenant"] == "clinic-a" and verdict["decision"] == "agree"
         shots(app, "reviewed")
+
+        # Edit keeps the name and the keyring secret: a second pull still signs in.
+        app.click("button.sources-button")
+        app.click(f"{row} button.edit")
+        assert app.script("return document.querySelector('input[name=name]').readOnly")
+        assert app.script("return document.querySelector('input[name=endpoint]').value") == url
+        app.type_into("input[name=tenants]", "clinic-a")
+        app.click("form.form button[type=submit]")
+        app.wait_until(lambda: 'tenants = ["clinic-a"]' in sources.read_text(), "the edit to be saved")
+        app.click(f"{row} button.pull")
+        again = app.wait_until(lambda: (text := app.text(f"{row} .status.done")) != done and text,
+                               "the second pull", timeout=120)
+        assert "0 new items" in again and "10 already here" in again, again
+
+        # Remove asks twice, then drops the source and its secret; the items stay.
+        app.click(f"{row} button.remove")
+        assert app.text(f"{row} button.remove") == "Remove: sure?"
+        app.click(f"{row} button.remove")
+        app.wait_until(lambda: not app.find_all(row), "the source to go")
+        assert name not in sources.read_text()
+        sources.write_text(f'[[source]]\nname = "{name}"\ntype = "s3"\nendpoint = "{url}"\n'
+                           'region = "us-east-1"\nbucket = "captures"\naccess_key_id = "AKIDEMO"\n')
+        refused = subprocess.run([str(APP), "--data-dir", str(tmp_path / "other"), "pull", "--source", name,
+                                  "--sources", str(sources), "--json"], capture_output=True, text=True)
+        assert "keyring" in json.loads(refused.stderr)["message"], "the secret left the keyring"
+        assert len(json.loads(cli(data, "items", "--role", "doctor", "--json"))["rows"]) == 10
     finally:
         harness.stop(moto)

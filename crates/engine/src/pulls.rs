@@ -38,6 +38,9 @@ pub struct SourceView {
     /// Where it points, for a person: `https://minio… / bucket` or a folder path.
     pub location: String,
     pub tenants: Vec<String>,
+    /// The source as the edit form shows it (the secret left empty: it stays in the
+    /// keyring unless a new one is typed).
+    pub form: SourceForm,
     /// Present while a pull of this source runs.
     pub pulling: Option<ProgressSnapshot>,
     pub last: Option<PullOutcome>,
@@ -61,7 +64,7 @@ impl PullOutcome {
 
 /// A source as the admin enters it on the Sources screen. The secret goes to the OS
 /// keyring, never into the file.
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct SourceForm {
     pub name: String,
     pub kind: SourceKind,
@@ -77,6 +80,45 @@ pub struct SourceForm {
 }
 
 impl SourceForm {
+    fn from_config(config: &SourceConfig) -> Self {
+        let blank = SourceForm {
+            name: config.name.clone(),
+            kind: SourceKind::Folder,
+            endpoint: None,
+            region: None,
+            bucket: None,
+            virtual_hosted: false,
+            access_key_id: None,
+            secret: None,
+            ca_bundle: None,
+            path: None,
+            tenants: config.tenants.clone(),
+        };
+        match &config.location {
+            SourceLocation::S3 {
+                endpoint,
+                region,
+                bucket,
+                virtual_hosted,
+                access_key_id,
+                ca_bundle,
+            } => SourceForm {
+                kind: SourceKind::S3,
+                endpoint: endpoint.clone(),
+                region: Some(region.clone()),
+                bucket: Some(bucket.clone()),
+                virtual_hosted: *virtual_hosted,
+                access_key_id: Some(access_key_id.clone()),
+                ca_bundle: ca_bundle.as_ref().map(|p| p.display().to_string()),
+                ..blank
+            },
+            SourceLocation::Folder { path } => SourceForm {
+                path: Some(path.display().to_string()),
+                ..blank
+            },
+        }
+    }
+
     fn into_config(self) -> Result<(SourceConfig, Option<String>), EngineError> {
         let text = |value: Option<String>| {
             value
@@ -171,6 +213,7 @@ impl PullBoard {
                     kind,
                     location,
                     tenants: source.tenants.clone(),
+                    form: SourceForm::from_config(source),
                     pulling: entry.and_then(|e| e.running.as_ref()).map(|p| p.snapshot()),
                     last: entry.and_then(|e| e.last.clone()),
                 }
@@ -197,6 +240,18 @@ impl PullBoard {
             None => file.sources.push(config),
         }
         file.save(&self.sources_file)?;
+        Ok(())
+    }
+
+    /// Removes a source from the file and its secret from the keyring; what it pulled
+    /// stays in the catalogue.
+    pub fn remove(&self, name: &str) -> Result<(), EngineError> {
+        let mut file = self.file()?;
+        file.find(name)?;
+        file.sources.retain(|s| s.name != name);
+        file.save(&self.sources_file)?;
+        sr_pull::delete_source_secret(name)?;
+        self.state().remove(name);
         Ok(())
     }
 

@@ -11,7 +11,7 @@ mod store;
 
 pub use progress::{ProgressSnapshot, PullPhase, PullProgress};
 pub use pull::{DeferredBatch, PullOptions, PullReport, pull};
-pub use secrets::{source_secret, store_source_secret};
+pub use secrets::{delete_source_secret, source_secret, store_source_secret};
 pub use sources::{CacheConfig, SourcesFile, find_source};
 pub use store::{SourceConfig, SourceLocation, open_store};
 

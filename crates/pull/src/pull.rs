@@ -123,7 +123,10 @@ pub async fn pull(
                     (entry, outcome)
                 }
             })
-            .buffered(source.concurrency.max(1))
+            // Unordered, so one slow object never holds back the rest, and twice the
+            // request cap, so objects being verified and fsynced do not leave the
+            // connections idle; the store's limit still caps requests in flight.
+            .buffer_unordered(source.concurrency.max(1) * 2)
             .collect()
             .await;
         let mut disk_full = None;

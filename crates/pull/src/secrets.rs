@@ -30,3 +30,14 @@ pub fn store_source_secret(source: &str, secret: &str) -> Result<(), PullError> 
         )
     })
 }
+
+/// Forgets a source's secret (the source was removed); none stored is not an error.
+pub fn delete_source_secret(source: &str) -> Result<(), PullError> {
+    match entry(source)?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(PullError::source(
+            source,
+            format!("cannot remove its secret from the OS keyring: {e}"),
+        )),
+    }
+}

@@ -22,6 +22,8 @@ export interface Backend {
   sources(): Promise<SourcesView>;
   /** Adds or replaces a source; the secret goes to the OS keyring. */
   saveSource(form: SourceForm): Promise<SourcesView>;
+  /** Removes a source and its keyring secret; what it pulled stays. */
+  removeSource(name: string): Promise<SourcesView>;
   /** Starts a pull in the background; its end arrives through onPullFinished. */
   pullSource(name: string): Promise<void>;
   /** Calls `handler` whenever a pull ends (started here or by the periodic listing). */

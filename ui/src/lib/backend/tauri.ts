@@ -23,6 +23,7 @@ export const tauriBackend: Backend = {
   decide: (request) => call("decide", { request }),
   sources: () => call("sources"),
   saveSource: (form) => call("save_source", { form }),
+  removeSource: (name) => call("remove_source", { name }),
   pullSource: (name) => call("pull_source", { name }),
   onPullFinished: (handler) => listen<PullOutcome>("pull-finished", (event) => handler(event.payload)),
   async frame(id, index) {
