@@ -33,24 +33,21 @@ pub fn announce(app: &AppHandle, outcome: &PullOutcome) {
     }
 }
 
-/// Lists (pulls) every source every `poll_minutes` of the sources file, read afresh
-/// each round so a changed interval applies; 0 turns the periodic listing off.
+/// Lists (pulls) every source when the app starts and then every `poll_minutes` of the
+/// sources file, read afresh each round so a changed interval applies; 0 turns the
+/// background listing off (the Pull button still works).
 pub fn poll_forever(board: Arc<PullBoard>, app: AppHandle) {
     loop {
-        let minutes = board.file().map(|f| f.cache.poll_minutes).unwrap_or(0);
-        if minutes == 0 {
+        let file = board.file().ok();
+        let Some(interval) = file.as_ref().and_then(|f| f.cache.poll_interval()) else {
             std::thread::sleep(Duration::from_secs(60));
             continue;
-        }
-        std::thread::sleep(Duration::from_secs(u64::from(minutes) * 60));
-        let names: Vec<String> = board
-            .file()
-            .map(|f| f.sources.into_iter().map(|s| s.name).collect())
-            .unwrap_or_default();
-        for name in names {
-            if let Some(outcome) = board.run(&name) {
+        };
+        for source in file.map(|f| f.sources).unwrap_or_default() {
+            if let Some(outcome) = board.run(&source.name) {
                 announce(&app, &outcome);
             }
         }
+        std::thread::sleep(interval);
     }
 }

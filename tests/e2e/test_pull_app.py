@@ -10,6 +10,13 @@ import harness
 from conftest import APP, DEMO, cli
 
 BATCH = "clinic-a/2026-11-20-cr-0001"
+LATER = "clinic-b/2026-11-22-us-0003"
+
+
+def upload(s3, batch):
+    for path in sorted((DEMO / batch).iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            s3.upload_file(str(path), "captures", f"{batch}/{path.name}")
 
 
 def test_add_a_source_pull_it_in_the_app_and_review_what_arrived(launch, tmp_path, shots):
@@ -18,9 +25,7 @@ def test_add_a_source_pull_it_in_the_app_and_review_what_arrived(launch, tmp_pat
         s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
                           aws_access_key_id="AKIDEMO", aws_secret_access_key="demo-secret")
         s3.create_bucket(Bucket="captures")
-        for path in sorted((DEMO / BATCH).iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                s3.upload_file(str(path), "captures", f"{BATCH}/{path.name}")
+        upload(s3, BATCH)
 
         name = f"clinic-minio-{uuid.uuid4().hex[:8]}"
         sources = tmp_path / "sources.toml"
@@ -89,5 +94,36 @@ def test_add_a_source_pull_it_in_the_app_and_review_what_arrived(launch, tmp_pat
                                   "--sources", str(sources), "--json"], capture_output=True, text=True)
         assert "keyring" in json.loads(refused.stderr)["message"], "the secret left the keyring"
         assert len(json.loads(cli(data, "items", "--role", "doctor", "--json"))["rows"]) == 10
+    finally:
+        harness.stop(moto)
+
+
+def test_the_app_lists_its_sources_periodically_and_announces_new_batches(launch, tmp_path, shots):
+    moto, url = harness.start_moto()
+    try:
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id="AKIDEMO", aws_secret_access_key="demo-secret")
+        s3.create_bucket(Bucket="captures")
+        upload(s3, BATCH)
+        name = f"clinic-poll-{uuid.uuid4().hex[:8]}"
+        sources = tmp_path / "sources.toml"
+        # Every 3 s (0.05 min), so the test sees two rounds.
+        sources.write_text(f'[cache]\npoll_minutes = 0.05\n\n[[source]]\nname = "{name}"\ntype = "s3"\n'
+                           f'endpoint = "{url}"\nregion = "us-east-1"\nbucket = "captures"\n'
+                           f'access_key_id = "AKIDEMO"\n')
+        subprocess.run([str(APP), "source", "set-secret", name], input="demo-secret\n", text=True, check=True,
+                       capture_output=True)
+        data = tmp_path / "data"
+
+        app = launch(data, ["--sources", str(sources)], ready="header")
+        first = app.wait_until(lambda: app.text("p.notice"), "the pull at start", timeout=60)
+        assert f"10 new items from {name}" in first
+        app.wait_until(lambda: len(app.find_all("tr[data-item]")) == 10, "the worklist to show them")
+
+        upload(s3, LATER)
+        app.wait_until(lambda: len(app.find_all("tr[data-item]")) == 20, "the next round to bring the batch",
+                       timeout=60)
+        assert "10 new items" in app.text("p.notice")
+        shots(app, "announced")
     finally:
         harness.stop(moto)

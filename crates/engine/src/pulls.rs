@@ -19,7 +19,7 @@ use crate::{Engine, EngineError, ErrorReport};
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SourcesView {
     pub file: String,
-    pub poll_minutes: u32,
+    pub poll_minutes: f64,
     pub quota_gib: Option<f64>,
     pub sources: Vec<SourceView>,
 }

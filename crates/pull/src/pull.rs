@@ -436,14 +436,19 @@ async fn fetch(
         }
         e => FetchError::Item(format!("cannot fetch: {}", with_causes(&e))),
     };
-    let parts: Vec<Range<u64>> = (0..object.size)
-        .step_by(PART_SIZE as usize)
-        .map(|start| start..(start + PART_SIZE).min(object.size))
-        .collect();
+    // One plain GET for an object that fits in a part; ranges only split larger ones.
+    let parts: Vec<Option<Range<u64>>> = if object.size <= PART_SIZE {
+        vec![None]
+    } else {
+        (0..object.size)
+            .step_by(PART_SIZE as usize)
+            .map(|start| Some(start..(start + PART_SIZE).min(object.size)))
+            .collect()
+    };
     let mut chunks = futures::stream::iter(parts)
         .map(|range| {
             let options = GetOptions {
-                range: Some(range.into()),
+                range: range.map(Into::into),
                 if_match: object.e_tag.clone(),
                 ..GetOptions::default()
             };

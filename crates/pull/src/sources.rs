@@ -23,9 +23,10 @@ pub struct SourcesFile {
 pub struct CacheConfig {
     /// The most the blob cache may take, in GiB; unlimited when absent.
     pub quota_gib: Option<f64>,
-    /// Minutes between background listings in the app (0: only on request).
+    /// Minutes between background listings in the app (0: only on request); the app
+    /// also lists once when it starts.
     #[serde(default = "default_poll_minutes")]
-    pub poll_minutes: u32,
+    pub poll_minutes: f64,
 }
 
 impl Default for CacheConfig {
@@ -37,11 +38,18 @@ impl Default for CacheConfig {
     }
 }
 
-fn default_poll_minutes() -> u32 {
-    15
+fn default_poll_minutes() -> f64 {
+    15.0
 }
 
 impl CacheConfig {
+    /// The interval between background listings; `None` when they are off. Never
+    /// shorter than three seconds, whatever the file says.
+    pub fn poll_interval(&self) -> Option<std::time::Duration> {
+        (self.poll_minutes > 0.0)
+            .then(|| std::time::Duration::from_secs_f64((self.poll_minutes * 60.0).max(3.0)))
+    }
+
     pub fn quota_bytes(&self) -> Option<u64> {
         self.quota_gib
             .map(|gib| (gib * 1024.0 * 1024.0 * 1024.0) as u64)
@@ -159,7 +167,10 @@ path = "/srv/scans"
         .unwrap();
         let file = SourcesFile::load(&path).unwrap();
         assert_eq!(file.cache.quota_bytes(), Some(512 * 1024 * 1024));
-        assert_eq!(file.cache.poll_minutes, 15);
+        assert_eq!(
+            file.cache.poll_interval(),
+            Some(std::time::Duration::from_secs(900))
+        );
         assert_eq!(file.sources.len(), 2);
         file.save(&path).unwrap();
         assert_eq!(SourcesFile::load(&path).unwrap().sources.len(), 2);
