@@ -42,8 +42,9 @@ impl BlobWriter {
         self.size
     }
 
-    /// Verifies the digest against `expected` (when given), then makes the blob durable
-    /// and visible under its digest.
+    /// Verifies the digest against `expected` (when given), makes the content durable,
+    /// then visible under its digest. The rename itself is durable once
+    /// [`BlobStore::sync_dirs`] has run for it: do that before recording the blob.
     pub fn finish(self, expected: Option<&str>) -> Result<StoredBlob, BlobError> {
         let sha256 = hex::encode(self.hasher.finalize());
         if let Some(expected) = expected
@@ -59,9 +60,6 @@ impl BlobWriter {
             self.tmp.as_file().sync_all()?;
             fs::create_dir_all(dest.parent().unwrap_or(&self.root))?;
             self.tmp.persist(&dest).map_err(|e| e.error)?;
-            if let Some(dir) = dest.parent() {
-                File::open(dir)?.sync_all()?;
-            }
         }
         Ok(StoredBlob {
             sha256,
@@ -132,7 +130,8 @@ impl BlobStore {
         })
     }
 
-    /// Copies `reader` into the store, verifying it against `expected` when given.
+    /// Copies `reader` into the store, verifying it against `expected` when given; the
+    /// blob is durable when this returns.
     pub fn put(
         &self,
         mut reader: impl Read,
@@ -147,7 +146,22 @@ impl BlobStore {
             }
             writer.write(&buf[..n])?;
         }
-        writer.finish(expected)
+        let blob = writer.finish(expected)?;
+        self.sync_dirs([blob.sha256.as_str()])?;
+        Ok(blob)
+    }
+
+    /// Makes the renames of these blobs durable: one fsync per shard folder, however
+    /// many blobs landed in it (a pull syncs a whole batch at once).
+    pub fn sync_dirs<'a>(&self, shas: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+        let shards: std::collections::BTreeSet<PathBuf> = shas
+            .into_iter()
+            .filter_map(|sha| self.path(sha).parent().map(Path::to_owned))
+            .collect();
+        for shard in shards {
+            File::open(shard)?.sync_all()?;
+        }
+        Ok(())
     }
 
     /// Bytes the stored blobs take, for the cache quota.

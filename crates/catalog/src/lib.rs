@@ -90,6 +90,9 @@ pub struct ItemRecord {
     pub ai: Option<serde_json::Value>,
 }
 
+/// What opening an item found: its frame count and metadata, or why it cannot be shown.
+pub type ProbeOutcome = Result<(u32, serde_json::Value), String>;
+
 /// An item whose file is stored but not yet opened by a decoder.
 #[derive(Debug, Clone)]
 pub struct PendingProbe {
@@ -180,22 +183,23 @@ impl Catalog {
         Ok(out)
     }
 
-    /// Records what the decoder found: frame count and metadata, or why it failed.
-    pub fn record_probe(
-        &self,
-        id: i64,
-        outcome: Result<(u32, serde_json::Value), String>,
-    ) -> Result<(), CatalogError> {
-        match outcome {
-            Ok((frames, meta)) => self.conn.execute(
-                "UPDATE items SET probed = 1, frames = ?2, meta = ?3, error = NULL WHERE id = ?1",
-                params![id, frames, meta.to_string()],
-            )?,
-            Err(reason) => self.conn.execute(
-                "UPDATE items SET probed = 1, error = ?2 WHERE id = ?1",
-                params![id, reason],
-            )?,
-        };
+    /// Records what the decoder found for each item (frame count and metadata, or why
+    /// it failed), in one transaction: one disk sync for the lot, not one per item.
+    pub fn record_probes(&mut self, outcomes: &[(i64, ProbeOutcome)]) -> Result<(), CatalogError> {
+        let tx = self.conn.transaction()?;
+        for (id, outcome) in outcomes {
+            match outcome {
+                Ok((frames, meta)) => tx.execute(
+                    "UPDATE items SET probed = 1, frames = ?2, meta = ?3, error = NULL WHERE id = ?1",
+                    params![id, frames, meta.to_string()],
+                )?,
+                Err(reason) => tx.execute(
+                    "UPDATE items SET probed = 1, error = ?2 WHERE id = ?1",
+                    params![id, reason],
+                )?,
+            };
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -110,30 +110,63 @@ impl Engine {
         Ok(report)
     }
 
-    /// Probes every stored item not yet looked at; returns those that cannot be shown.
+    /// Probes every stored item not yet looked at, on every core, recording them in
+    /// chunks (a kill loses at most one chunk's work, redone next time); returns those
+    /// that cannot be shown.
     pub fn probe_pending(&self) -> Result<Vec<ItemFailure>, EngineError> {
+        const CHUNK: usize = 256;
         let pending = self.catalog().pending_probes()?;
+        let blobs = self.catalog().blobs().clone();
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let mut failed = Vec::new();
-        for item in &pending {
-            let path = self.catalog().blob_path(&item.sha256);
-            let outcome = self
-                .decoder
-                .probe(&path, decode_format(item.format))
-                .map(|p| (p.frames, serde_json::to_value(&p).unwrap_or_default()))
-                .map_err(|e| e.to_string());
-            let catalog = self.catalog();
-            if let Err(reason) = &outcome {
-                let record = catalog.item(item.id)?;
-                failed.push(ItemFailure {
-                    tenant: record.tenant,
-                    batch: record.batch,
-                    key: record.key,
-                    reason: reason.clone(),
-                });
+        for chunk in pending.chunks(CHUNK) {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let mut outcomes: Vec<(i64, sr_catalog::ProbeOutcome)> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers.min(chunk.len()))
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut done = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(item) = chunk.get(i) else { break };
+                                done.push((item.id, self.probe_one(&blobs, item)));
+                            }
+                            done
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_default())
+                    .collect()
+            });
+            outcomes.sort_by_key(|(id, _)| *id);
+            let mut catalog = self.catalog();
+            for (id, outcome) in &outcomes {
+                if let Err(reason) = outcome {
+                    let record = catalog.item(*id)?;
+                    failed.push(ItemFailure {
+                        tenant: record.tenant,
+                        batch: record.batch,
+                        key: record.key,
+                        reason: reason.clone(),
+                    });
+                }
             }
-            catalog.record_probe(item.id, outcome)?;
+            catalog.record_probes(&outcomes)?;
         }
         Ok(failed)
+    }
+
+    fn probe_one(
+        &self,
+        blobs: &sr_catalog::BlobStore,
+        item: &sr_catalog::PendingProbe,
+    ) -> sr_catalog::ProbeOutcome {
+        self.decoder
+            .probe(&blobs.path(&item.sha256), decode_format(item.format))
+            .map(|p| (p.frames, serde_json::to_value(&p).unwrap_or_default()))
+            .map_err(|e| e.to_string())
     }
 
     /// Pulls a configured source into the catalogue, then probes what arrived (also

@@ -151,6 +151,7 @@ impl SourceForm {
                 .filter_map(|t| text(Some(t)))
                 .collect(),
             concurrency: 16,
+            part_size_mib: 16,
             default_kind: sr_catalog::BatchKind::Imaging,
         };
         Ok((config, text(self.secret)))
@@ -236,7 +237,15 @@ impl PullBoard {
         }
         let mut file = self.file()?;
         match file.sources.iter_mut().find(|s| s.name == config.name) {
-            Some(existing) => *existing = config,
+            // What the form does not show (tuning an admin wrote in the file) is kept.
+            Some(existing) => {
+                *existing = SourceConfig {
+                    concurrency: existing.concurrency,
+                    part_size_mib: existing.part_size_mib,
+                    default_kind: existing.default_kind,
+                    ..config
+                }
+            }
             None => file.sources.push(config),
         }
         file.save(&self.sources_file)?;

@@ -7,8 +7,9 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt};
@@ -17,6 +18,7 @@ use sr_catalog::{
     BATCH_MANIFEST, BatchEntry, BatchHeader, BlobError, BlobStore, Catalog, ImportReport,
     RemoteObject, StoredBlob, check_key, parse_manifest,
 };
+use tokio::sync::Semaphore;
 use ts_rs::TS;
 
 use crate::{PullError, PullProgress, SourceConfig, with_causes};
@@ -51,11 +53,19 @@ pub struct DeferredBatch {
     pub reason: String,
 }
 
-/// Objects are fetched in parts of this size, several at once for a large object and
-/// written in order, so memory stays bounded whatever the object's size.
-const PART_SIZE: u64 = 4 * 1024 * 1024;
-/// Ranged GETs in flight for one large object.
+const MIB: u64 = 1024 * 1024;
+/// Ranged GETs in flight for one large object; objects up to this many parts come in
+/// one streamed GET instead.
 const PARTS_IN_FLIGHT: usize = 4;
+/// Mebibytes of ranged parts a pull may hold in memory at once, across all objects.
+const PART_BUFFER_MIB: usize = 256;
+
+fn part_bytes(source: &SourceConfig) -> u64 {
+    source
+        .part_size_mib
+        .clamp(1, PART_BUFFER_MIB as u64 / PARTS_IN_FLIGHT as u64)
+        * MIB
+}
 
 /// Pulls every batch of `source` that `options` selects into `catalog`: first the
 /// listing (so the totals are known), then the downloads, batch by batch.
@@ -102,15 +112,19 @@ pub async fn pull(
         plans.iter().map(|p| p.fetches().count() as u64).sum(),
         plans.iter().map(BatchPlan::bytes_to_fetch).sum(),
     );
+    let buffers = Arc::new(Semaphore::new(PART_BUFFER_MIB));
     for plan in plans {
         let header = plan.header;
         let results: Vec<(BatchEntry, ItemOutcome)> = futures::stream::iter(plan.items)
             .map(|(entry, step)| {
                 let blobs = blobs.clone();
+                let buffers = buffers.clone();
                 async move {
                     let outcome = match step {
                         Step::Fetch(object) => {
-                            let fetched = fetch(store, &blobs, &entry, &object, progress).await;
+                            let fetched =
+                                fetch(store, source, &blobs, &buffers, &entry, &object, progress)
+                                    .await;
                             progress.item_done();
                             match fetched {
                                 Ok(blob) => ItemOutcome::Fetched(object, blob),
@@ -158,6 +172,11 @@ pub async fn pull(
             };
             stored.push((entry, result));
         }
+        blobs
+            .sync_dirs(remembered.iter().map(|o| o.sha256.as_str()))
+            .map_err(|e| {
+                PullError::source(&source.name, format!("cannot sync the blob cache: {e}"))
+            })?;
         {
             let mut catalog = lock(catalog);
             catalog.remember_remote_objects(&source.name, &remembered)?;
@@ -422,7 +441,9 @@ async fn read_batch(
 /// Fetches one object into the blob cache and verifies it against the manifest.
 async fn fetch(
     store: &dyn ObjectStore,
+    source: &SourceConfig,
     blobs: &BlobStore,
+    buffers: &Arc<Semaphore>,
     entry: &BatchEntry,
     object: &ObjectMeta,
     progress: &PullProgress,
@@ -436,39 +457,81 @@ async fn fetch(
         }
         e => FetchError::Item(format!("cannot fetch: {}", with_causes(&e))),
     };
-    // One plain GET for an object that fits in a part; ranges only split larger ones.
-    let parts: Vec<Option<Range<u64>>> = if object.size <= PART_SIZE {
-        vec![None]
+    let part = part_bytes(source);
+    let mut chunks = if object.size <= part * PARTS_IN_FLIGHT as u64 {
+        // One streamed GET: rclone and the AWS CLI do the same below their cut-offs, and
+        // nothing larger than a network read is ever held in memory.
+        store
+            .get_opts(
+                &object.location,
+                GetOptions {
+                    if_match: object.e_tag.clone(),
+                    ..GetOptions::default()
+                },
+            )
+            .await
+            .map_err(fetch_error)?
+            .into_stream()
+            .map_ok(|bytes| (bytes, None))
+            .boxed()
     } else {
-        (0..object.size)
-            .step_by(PART_SIZE as usize)
-            .map(|start| Some(start..(start + PART_SIZE).min(object.size)))
-            .collect()
+        let ranges: Vec<Range<u64>> = (0..object.size)
+            .step_by(part as usize)
+            .map(|start| start..(start + part).min(object.size))
+            .collect();
+        futures::stream::iter(ranges)
+            .map(move |range| {
+                let options = GetOptions {
+                    range: Some(range.clone().into()),
+                    if_match: object.e_tag.clone(),
+                    ..GetOptions::default()
+                };
+                async move {
+                    // Parts wait for room in the pull's buffer budget, so memory stays
+                    // bounded however many large objects are in flight.
+                    let room = buffers
+                        .clone()
+                        .acquire_many_owned((range.end - range.start).div_ceil(MIB) as u32)
+                        .await
+                        .ok();
+                    let bytes = store
+                        .get_opts(&object.location, options)
+                        .await?
+                        .bytes()
+                        .await?;
+                    Ok((bytes, room))
+                }
+            })
+            .buffered(PARTS_IN_FLIGHT)
+            .boxed()
     };
-    let mut chunks = futures::stream::iter(parts)
-        .map(|range| {
-            let options = GetOptions {
-                range: range.map(Into::into),
-                if_match: object.e_tag.clone(),
-                ..GetOptions::default()
-            };
-            async move {
-                store
-                    .get_opts(&object.location, options)
-                    .await?
-                    .bytes()
-                    .await
-            }
-        })
-        .buffered(PARTS_IN_FLIGHT);
     let mut writer = blobs.writer().map_err(store_error)?;
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(fetch_error)?;
-        progress.bytes(chunk.len() as u64);
-        writer = tokio::task::spawn_blocking(move || writer.write(&chunk).map(|()| writer))
+    let mut pending: Vec<Bytes> = Vec::new();
+    let mut pending_bytes = 0;
+    loop {
+        let next = chunks.next().await.transpose().map_err(fetch_error)?;
+        if let Some((bytes, _room)) = &next {
+            progress.bytes(bytes.len() as u64);
+            pending_bytes += bytes.len();
+            pending.push(bytes.clone());
+        }
+        // Disk writes leave the async threads in pieces of a mebibyte or more.
+        if pending_bytes >= MIB as usize || (next.is_none() && !pending.is_empty()) {
+            let batch = std::mem::take(&mut pending);
+            pending_bytes = 0;
+            writer = tokio::task::spawn_blocking(move || {
+                batch
+                    .iter()
+                    .try_for_each(|b| writer.write(b))
+                    .map(|()| writer)
+            })
             .await
             .map_err(|e| FetchError::Item(format!("cannot store: {e}")))?
             .map_err(store_error)?;
+        }
+        if next.is_none() {
+            break;
+        }
     }
     if writer.written() != object.size {
         return Err(FetchError::Item(format!(

@@ -26,6 +26,10 @@ pub struct SourceConfig {
     /// Requests in flight at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Large objects come in ranged GETs of this many MiB, four at a time (objects up to
+    /// four parts in one GET); smaller parts suit slow or lossy links.
+    #[serde(default = "default_part_size_mib")]
+    pub part_size_mib: u64,
     /// Kind of the batches that carry no batch.json.
     #[serde(default = "default_kind")]
     pub default_kind: BatchKind,
@@ -54,6 +58,10 @@ pub enum SourceLocation {
 }
 
 fn default_concurrency() -> usize {
+    16
+}
+
+fn default_part_size_mib() -> u64 {
     16
 }
 

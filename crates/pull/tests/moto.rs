@@ -136,6 +136,7 @@ fn plain_http_to_a_remote_endpoint_is_refused() {
         },
         tenants: vec![],
         concurrency: 4,
+        part_size_mib: 16,
         default_kind: BatchKind::Imaging,
     };
     let Err(err) = open_store(&config, Some("s")) else {
@@ -232,9 +233,10 @@ async fn a_missing_bucket_names_the_source_and_the_bucket_without_retrying() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_objects_arrive_whole_through_parallel_ranged_gets() {
     let moto = start_moto();
-    let config = moto_config(&moto);
+    let mut config = moto_config(&moto);
+    config.part_size_mib = 2;
     let store = open_store(&config, Some("secret")).unwrap();
-    // 13 MiB of varied bytes: four parts, the last one short.
+    // 13 MiB of varied bytes: seven 2 MiB parts, four at a time, the last one short.
     let big: Vec<u8> = (0..13 * 1024 * 1024u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();

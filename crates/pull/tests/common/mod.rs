@@ -116,6 +116,7 @@ pub fn s3_config(name: &str, port: u16, bucket: &str, access_key_id: &str) -> So
         },
         tenants: vec![],
         concurrency: 8,
+        part_size_mib: 16,
         default_kind: BatchKind::Imaging,
     }
 }
