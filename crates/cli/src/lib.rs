@@ -67,6 +67,8 @@ pub enum Verb {
         #[arg(long)]
         progress: bool,
     },
+    /// Capture quality of one image file: sharpness, exposure, and what is wrong.
+    Quality { file: PathBuf },
     /// Manage a source's secret in the OS keyring.
     Source {
         #[command(subcommand)]
@@ -289,6 +291,27 @@ fn execute(
                         )
                     })
                     .collect()
+            })
+        }
+        Verb::Quality { file } => {
+            let report = Engine::open(config)?.quality_of_file(&file)?;
+            emit(json, &report, || {
+                let verdict = if report.flags.is_empty() {
+                    "passes".to_string()
+                } else {
+                    report
+                        .flags
+                        .iter()
+                        .map(|f| f.reason.clone())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                format!(
+                    "{}: sharpness {:.1}, mean brightness {:.0} %: {verdict}\n",
+                    file.display(),
+                    report.laplacian_variance,
+                    report.mean_brightness * 100.0
+                )
             })
         }
         Verb::Verdicts => {

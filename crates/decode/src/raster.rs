@@ -5,7 +5,7 @@ use std::path::Path;
 
 use image::{DynamicImage, ImageDecoder, ImageReader};
 
-use crate::{DecodeConfig, DecodeError, Frame, Pixels, Probe, check_size};
+use crate::{DecodeConfig, DecodeError, Frame, Pixels, Probe, Window, check_size};
 
 fn image_error(e: image::ImageError) -> DecodeError {
     match e {
@@ -56,25 +56,39 @@ pub fn frame(path: &Path, config: &DecodeConfig) -> Result<Frame, DecodeError> {
 /// Greyscale images keep their values (and so can be windowed); the rest become RGBA.
 pub(crate) fn from_image(image: DynamicImage) -> Frame {
     let (width, height) = (image.width(), image.height());
-    let pixels = match image {
-        DynamicImage::ImageLuma8(gray) => Pixels::Gray {
-            stored: gray.into_raw().into_iter().map(u16::from).collect(),
-            slope: 1.0,
-            intercept: 0.0,
-            invert: false,
-        },
-        DynamicImage::ImageLuma16(gray) => Pixels::Gray {
-            stored: gray.into_raw(),
-            slope: 1.0,
-            intercept: 0.0,
-            invert: false,
-        },
-        other => Pixels::Rgba(other.into_rgba8().into_raw()),
+    // Greyscale photos and scans are shown over their full bit depth, as any image
+    // viewer shows them: a dim capture must look dim, not be stretched to fill.
+    let full_range = |max: f32| {
+        Some(Window {
+            center: max / 2.0,
+            width: max,
+        })
+    };
+    let (pixels, window) = match image {
+        DynamicImage::ImageLuma8(gray) => (
+            Pixels::Gray {
+                stored: gray.into_raw().into_iter().map(u16::from).collect(),
+                slope: 1.0,
+                intercept: 0.0,
+                invert: false,
+            },
+            full_range(255.0),
+        ),
+        DynamicImage::ImageLuma16(gray) => (
+            Pixels::Gray {
+                stored: gray.into_raw(),
+                slope: 1.0,
+                intercept: 0.0,
+                invert: false,
+            },
+            full_range(65535.0),
+        ),
+        other => (Pixels::Rgba(other.into_rgba8().into_raw()), None),
     };
     Frame {
         width,
         height,
         pixels,
-        window: None,
+        window,
     }
 }

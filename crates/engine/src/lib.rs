@@ -169,6 +169,23 @@ impl Engine {
             .map_err(|e| e.to_string())
     }
 
+    /// Capture quality of one file (its first frame), outside the catalogue: for a
+    /// technician's spot check or a script.
+    pub fn quality_of_file(&self, path: &Path) -> Result<sr_assess::QualityReport, EngineError> {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let format = sr_catalog::Format::from_key(name).ok_or_else(|| {
+            EngineError::Invalid(format!("{} is not a supported file type", path.display()))
+        })?;
+        let frame = self.decoder.frame(path, decode_format(format), 0)?;
+        Ok(sr_assess::assess_quality(
+            &frame,
+            &sr_assess::QualityThresholds::default(),
+        ))
+    }
+
     /// Pulls a configured source into the catalogue, then probes what arrived (also
     /// when the pull stopped part-way). `secret` is the source's secret, which the caller
     /// read from the OS keyring; `progress` is read by whoever shows it.

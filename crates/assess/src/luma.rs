@@ -1,0 +1,84 @@
+//! A frame as brightness in 0..1 at a fixed working size, so sharpness and exposure
+//! mean the same for a 512-pixel photo and a 4,000-pixel chest film.
+
+use sr_decode::{Frame, Pixels};
+
+/// Longest side the measures work at; larger frames are box-averaged down to it.
+pub const WORKING_SIDE: u32 = 512;
+
+#[derive(Debug, Clone)]
+pub struct Luma {
+    pub width: usize,
+    pub height: usize,
+    /// Row-major brightness, 0 black to 1 white, as the viewer first shows it.
+    pub values: Vec<f32>,
+}
+
+impl Luma {
+    /// Brightness as displayed: greyscale through the file's window (or its full range)
+    /// and MONOCHROME1 inverted; colour by Rec. 601 luma.
+    pub fn from_frame(frame: &Frame) -> Self {
+        let (w, h) = (frame.width as usize, frame.height as usize);
+        let full: Vec<f32> = match &frame.pixels {
+            Pixels::Gray {
+                stored,
+                slope,
+                intercept,
+                invert,
+            } => {
+                let to_value = |s: u16| f32::from(s) * slope + intercept;
+                let (low, high) = match frame.window {
+                    Some(win) if win.width > 0.0 => {
+                        (win.center - win.width / 2.0, win.center + win.width / 2.0)
+                    }
+                    _ => (to_value(0), to_value(u16::MAX)),
+                };
+                let span = (high - low).max(f32::EPSILON);
+                stored
+                    .iter()
+                    .map(|&s| {
+                        let v = ((to_value(s) - low) / span).clamp(0.0, 1.0);
+                        if *invert { 1.0 - v } else { v }
+                    })
+                    .collect()
+            }
+            Pixels::Rgba(rgba) => rgba
+                .chunks_exact(4)
+                .map(|p| {
+                    (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
+                        / 255.0
+                })
+                .collect(),
+        };
+        Self::downscaled(w, h, &full)
+    }
+
+    /// Box-averages `values` so the longest side is at most [`WORKING_SIDE`].
+    fn downscaled(width: usize, height: usize, values: &[f32]) -> Self {
+        let factor = width.max(height).div_ceil(WORKING_SIDE as usize).max(1);
+        if factor == 1 {
+            return Luma {
+                width,
+                height,
+                values: values.to_vec(),
+            };
+        }
+        let (w, h) = (width / factor, height / factor);
+        let mut out = vec![0.0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let mut sum = 0.0;
+                for dy in 0..factor {
+                    let row = (y * factor + dy) * width + x * factor;
+                    sum += values[row..row + factor].iter().sum::<f32>();
+                }
+                out[y * w + x] = sum / (factor * factor) as f32;
+            }
+        }
+        Luma {
+            width: w,
+            height: h,
+            values: out,
+        }
+    }
+}
