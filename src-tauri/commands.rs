@@ -56,12 +56,15 @@ pub fn remove_source(board: State<'_, Arc<PullBoard>>, name: String) -> Reply<So
         .map_err(|e| e.report())
 }
 
-/// Starts a pull in the background; its end arrives as the `pull-finished` event.
+/// Starts a pull in the background; `pull-started` and `pull-finished` events follow.
 #[tauri::command(async)]
 pub fn pull_source(board: State<'_, Arc<PullBoard>>, app: AppHandle, name: String) -> Reply<()> {
+    let on_done = app.clone();
     board
-        .start(&name, move |outcome| {
-            crate::sources::announce(&app, &outcome)
-        })
+        .start(
+            &name,
+            || crate::sources::announce_start(&app, &name),
+            move |outcome| crate::sources::announce(&on_done, &outcome),
+        )
         .map_err(|e| e.report())
 }

@@ -8,8 +8,14 @@ use std::time::Duration;
 use sr_engine::{PullBoard, PullOutcome};
 use tauri::{AppHandle, Emitter};
 
-/// The event the UI listens to: a pull ended (its outcome as the payload).
+/// The events the UI listens to: a pull began (the source's name as the payload), and
+/// one ended (its outcome).
+pub const PULL_STARTED: &str = "pull-started";
 pub const PULL_FINISHED: &str = "pull-finished";
+
+pub fn announce_start(app: &AppHandle, source: &str) {
+    let _ = app.emit(PULL_STARTED, source);
+}
 
 /// What the app does when a pull ends, however it was started.
 pub fn announce(app: &AppHandle, outcome: &PullOutcome) {
@@ -44,7 +50,7 @@ pub fn poll_forever(board: Arc<PullBoard>, app: AppHandle) {
             continue;
         };
         for source in file.map(|f| f.sources).unwrap_or_default() {
-            if let Some(outcome) = board.run(&source.name) {
+            if let Some(outcome) = board.run(&source.name, || announce_start(&app, &source.name)) {
                 announce(&app, &outcome);
             }
         }

@@ -119,6 +119,7 @@ def test_the_app_lists_its_sources_periodically_and_announces_new_batches(launch
         first = app.wait_until(lambda: app.text("p.notice"), "the pull at start", timeout=60)
         assert f"10 new items from {name}" in first
         app.wait_until(lambda: len(app.find_all("tr[data-item]")) == 10, "the worklist to show them")
+        app.wait_until(lambda: not app.find_all("span.pulling"), "the header's pull indicator to clear")
 
         upload(s3, LATER)
         app.wait_until(lambda: len(app.find_all("tr[data-item]")) == 20, "the next round to bring the batch",

@@ -264,23 +264,27 @@ impl PullBoard {
         Ok(())
     }
 
-    /// Starts pulling `name` in the background; `done` gets the outcome. A source
-    /// already being pulled is not pulled twice.
+    /// Starts pulling `name` in the background: `started` is called before it can end,
+    /// `done` gets the outcome. A source already being pulled is not pulled twice.
     pub fn start(
         self: &Arc<Self>,
         name: &str,
+        started: impl FnOnce(),
         done: impl FnOnce(PullOutcome) + Send + 'static,
     ) -> Result<(), EngineError> {
         let progress = self.claim(name)?;
+        started();
         let board = self.clone();
         let name = name.to_string();
         std::thread::spawn(move || done(board.finish(&name, &progress)));
         Ok(())
     }
 
-    /// Pulls `name` on this thread (the periodic listing); `None` if it is running.
-    pub fn run(&self, name: &str) -> Option<PullOutcome> {
+    /// Pulls `name` on this thread (the periodic listing), calling `started` once it
+    /// is under way; `None` if it was running already.
+    pub fn run(&self, name: &str, started: impl FnOnce()) -> Option<PullOutcome> {
         let progress = self.claim(name).ok()?;
+        started();
         Some(self.finish(name, &progress))
     }
 

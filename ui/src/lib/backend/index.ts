@@ -26,6 +26,8 @@ export interface Backend {
   removeSource(name: string): Promise<SourcesView>;
   /** Starts a pull in the background; its end arrives through onPullFinished. */
   pullSource(name: string): Promise<void>;
+  /** Calls `handler` with the source's name whenever a pull begins. */
+  onPullStarted(handler: (source: string) => void): Promise<() => void>;
   /** Calls `handler` whenever a pull ends (started here or by the periodic listing). */
   onPullFinished(handler: (outcome: PullOutcome) => void): Promise<() => void>;
 }

@@ -25,6 +25,7 @@ export const tauriBackend: Backend = {
   saveSource: (form) => call("save_source", { form }),
   removeSource: (name) => call("remove_source", { name }),
   pullSource: (name) => call("pull_source", { name }),
+  onPullStarted: (handler) => listen<string>("pull-started", (event) => handler(event.payload)),
   onPullFinished: (handler) => listen<PullOutcome>("pull-finished", (event) => handler(event.payload)),
   async frame(id, index) {
     const response = await fetch(`${frameBase}frame/${id}/${index}`);
