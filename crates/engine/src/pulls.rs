@@ -256,10 +256,12 @@ impl PullBoard {
     /// stays in the catalogue.
     pub fn remove(&self, name: &str) -> Result<(), EngineError> {
         let mut file = self.file()?;
-        file.find(name)?;
+        let had_secret = matches!(file.find(name)?.location, SourceLocation::S3 { .. });
         file.sources.retain(|s| s.name != name);
         file.save(&self.sources_file)?;
-        sr_pull::delete_source_secret(name)?;
+        if had_secret {
+            sr_pull::delete_source_secret(name)?;
+        }
         self.state().remove(name);
         Ok(())
     }
