@@ -62,7 +62,7 @@ def test_add_a_source_pull_it_in_the_app_and_review_what_arrived(launch, tmp_pat
         rows = app.find_all("tr[data-item]")
         assert len(rows) == 10
         app.keys("Enter")
-        app.wait_for("canvas[data-testid=viewer-canvas]")
+        app.wait_for("[data-testid=window-readout]")
         app.keys("1")
         app.wait_until(lambda: json.loads(cli(data, "verdicts", "--json")), "the verdict to land")
         verdict = json.loads(cli(data, "verdicts", "--json"))[0]

@@ -98,6 +98,8 @@ def test_amending_supersedes_and_a_note_is_required_to_escalate(launch, data_dir
     app = launch(data_dir)
     app.keys("Enter")
     app.wait_for(CANVAS)
+    # The item is open once its first frame is painted; a decision key before that is not taken.
+    app.wait_until(lambda: app.script(PAINTED) > 50, "the first frame painted")
     app.keys("1")
     app.wait_until(lambda: position(app).startswith("2 /"), "auto-advance")
     app.keys("ArrowLeft")
@@ -126,6 +128,8 @@ def test_a_kill_right_after_the_keypress_loses_nothing(launch, data_dir):
     app = launch(data_dir)
     app.keys("Enter")
     app.wait_for(CANVAS)
+    # The item is open once its first frame is painted; a decision key before that is not taken.
+    app.wait_until(lambda: app.script(PAINTED) > 50, "the first frame painted")
     app.keys("2")
     app.wait_until(lambda: position(app).startswith("2 /"), "the UI to move on")
     pids = harness.app_pids(data_dir)
