@@ -16,6 +16,12 @@ PDFIUM_WHEEL   := pypdfium2-5.15.2-py3-none-manylinux_2_17_x86_64.manylinux2014_
 PDFIUM_SHA256  := dc31aea5b0fb9fefc9b537a65f4113980b2c40798445736a7e6565bc85161e37
 PDFIUM         := $(TOOLS)/pdfium/libpdfium.so
 
+# ONNX Runtime from the onnxruntime wheel on PyPI (MIT), pinned by sha256; the app loads
+# it at run time. The wheel is the same for any Python: only its library is used.
+ORT_WHEEL      := onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl
+ORT_SHA256     := 5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f
+ONNXRUNTIME    := $(TOOLS)/onnxruntime/libonnxruntime.so.1.31.1
+
 CARGO_DENY_VERSION := 0.20.2
 # An S3 server that checks SigV4 signatures for real, for the pull tests (crates.io).
 S3S_FS_VERSION := 0.14.1
@@ -25,6 +31,8 @@ APT_PACKAGES := build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.
 	imagemagick gnome-keyring dbus-x11 fonts-dejavu-core python3-venv openssl
 
 export SECONDREAD_PDFIUM := $(abspath $(PDFIUM))
+export SECONDREAD_ONNXRUNTIME := $(abspath $(ONNXRUNTIME))
+export SECONDREAD_MODELS := $(abspath models)
 
 .PHONY: run test build deps system-deps ui demo-data lint check-licences cargo-test e2e bench clean
 
@@ -39,8 +47,9 @@ test: build demo-data lint check-licences cargo-test e2e
 build: deps ui
 	cargo build --locked
 	cp $(PDFIUM) target/debug/libpdfium.so
+	cp $(ONNXRUNTIME) target/debug/libonnxruntime.so
 
-deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(PDFIUM)
+deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(PDFIUM) $(ONNXRUNTIME)
 
 # Debian packages Tauri and the tests need; installs only what is missing.
 system-deps:
@@ -69,6 +78,14 @@ $(PDFIUM):
 	$(PY) -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); open(sys.argv[2],'wb').write(z.read('pypdfium2_raw/libpdfium.so'))" \
 		$(TOOLS)/pdfium/wheel/$(PDFIUM_WHEEL) $@
 
+$(ONNXRUNTIME):
+	mkdir -p $(TOOLS)/onnxruntime/wheel
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+		--platform manylinux_2_28_x86_64 --python-version 3.11 -d $(TOOLS)/onnxruntime/wheel onnxruntime==1.31.1
+	echo "$(ORT_SHA256)  $(TOOLS)/onnxruntime/wheel/$(ORT_WHEEL)" | sha256sum -c --quiet
+	$(PY) -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); open(sys.argv[2],'wb').write(z.read('onnxruntime/capi/libonnxruntime.so.1.31.1'))" \
+		$(TOOLS)/onnxruntime/wheel/$(ORT_WHEEL) $@
+
 ui: ui/node_modules/.installed
 	cd ui && npx vite build --logLevel warn
 
@@ -88,7 +105,7 @@ check-licences: $(TOOLS)/bin/cargo-deny
 $(TOOLS)/bin/cargo-deny:
 	cargo install --locked --root $(TOOLS) cargo-deny@$(CARGO_DENY_VERSION)
 
-cargo-test: ui demo-data $(PDFIUM) $(TOOLS)/bin/s3s-fs
+cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(TOOLS)/bin/s3s-fs
 	cargo test --locked --workspace
 
 $(TOOLS)/bin/s3s-fs:
@@ -111,6 +128,7 @@ bench: deps ui demo-data
 	$(MAKE) system-deps APT_PACKAGES=rclone
 	cargo build --locked --release --workspace
 	cp $(PDFIUM) target/release/libpdfium.so
+	cp $(ONNXRUNTIME) target/release/libonnxruntime.so
 	$(PY) tests/bench/run.py
 	$(call with-keyring,$(PY) tests/bench/pull.py)
 

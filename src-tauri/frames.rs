@@ -63,13 +63,8 @@ mod tests {
     #[test]
     fn malformed_and_unknown_frame_requests_are_refused_cleanly() {
         let dir = tempfile::tempdir().unwrap();
-        let engine = Arc::new(
-            Engine::open(sr_engine::EngineConfig {
-                data_dir: dir.path().to_owned(),
-                pdfium_library: None,
-            })
-            .unwrap(),
-        );
+        let engine =
+            Arc::new(Engine::open(sr_engine::EngineConfig::new(dir.path().to_owned())).unwrap());
         for path in [
             "/frame/abc/0",
             "/frame/1",

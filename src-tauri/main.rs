@@ -8,7 +8,8 @@ fn main() -> std::process::ExitCode {
     if cli.verb.is_some() {
         sr_cli::run(cli)
     } else {
+        let config = sr_cli::engine_config(&cli);
         let sources = cli.sources.unwrap_or_else(sr_cli::default_sources_file);
-        secondread_app::run(sr_cli::engine_config(cli.data_dir), sources)
+        secondread_app::run(config, sources)
     }
 }

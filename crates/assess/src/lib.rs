@@ -1,9 +1,13 @@
-//! Pre-assessment of captures before anyone reviews them. For now the capture-quality
-//! check technicians rely on: sharpness and exposure measured on the decoded frame,
-//! judged against thresholds (which a model manifest will carry).
+//! Pre-assessment of captures before anyone reviews them: the capture-quality check
+//! technicians rely on (sharpness and exposure judged against thresholds), and the
+//! diagnosis models' first read for doctors.
 
+mod diagnosis;
 mod luma;
+mod preprocess;
 mod quality;
 
+pub use diagnosis::{Finding, HeatMap, LabelScore, classify};
 pub use luma::Luma;
+pub use preprocess::input_tensor;
 pub use quality::{QualityFlag, QualityIssue, QualityReport, QualityThresholds, assess_quality};

@@ -18,30 +18,8 @@ impl Luma {
     /// Brightness as displayed: greyscale through the file's window (or its full range)
     /// and MONOCHROME1 inverted; colour by Rec. 601 luma.
     pub fn from_frame(frame: &Frame) -> Self {
-        let (w, h) = (frame.width as usize, frame.height as usize);
         let full: Vec<f32> = match &frame.pixels {
-            Pixels::Gray {
-                stored,
-                slope,
-                intercept,
-                invert,
-            } => {
-                let to_value = |s: u16| f32::from(s) * slope + intercept;
-                let (low, high) = match frame.window {
-                    Some(win) if win.width > 0.0 => {
-                        (win.center - win.width / 2.0, win.center + win.width / 2.0)
-                    }
-                    _ => (to_value(0), to_value(u16::MAX)),
-                };
-                let span = (high - low).max(f32::EPSILON);
-                stored
-                    .iter()
-                    .map(|&s| {
-                        let v = ((to_value(s) - low) / span).clamp(0.0, 1.0);
-                        if *invert { 1.0 - v } else { v }
-                    })
-                    .collect()
-            }
+            Pixels::Gray { .. } => displayed_gray(frame),
             Pixels::Rgba(rgba) => rgba
                 .chunks_exact(4)
                 .map(|p| {
@@ -50,7 +28,7 @@ impl Luma {
                 })
                 .collect(),
         };
-        Self::downscaled(w, h, &full)
+        Self::downscaled(frame.width as usize, frame.height as usize, &full)
     }
 
     /// Box-averages `values` so the longest side is at most [`WORKING_SIDE`].
@@ -81,4 +59,33 @@ impl Luma {
             values: out,
         }
     }
+}
+
+/// A greyscale frame as the viewer first shows it, 0 black to 1 white: through the
+/// file's window (or the full stored range) and MONOCHROME1 inverted. Empty for colour.
+pub fn displayed_gray(frame: &Frame) -> Vec<f32> {
+    let Pixels::Gray {
+        stored,
+        slope,
+        intercept,
+        invert,
+    } = &frame.pixels
+    else {
+        return Vec::new();
+    };
+    let to_value = |s: u16| f32::from(s) * slope + intercept;
+    let (low, high) = match frame.window {
+        Some(win) if win.width > 0.0 => {
+            (win.center - win.width / 2.0, win.center + win.width / 2.0)
+        }
+        _ => (to_value(0), to_value(u16::MAX)),
+    };
+    let span = (high - low).max(f32::EPSILON);
+    stored
+        .iter()
+        .map(|&s| {
+            let v = ((to_value(s) - low) / span).clamp(0.0, 1.0);
+            if *invert { 1.0 - v } else { v }
+        })
+        .collect()
 }

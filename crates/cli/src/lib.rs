@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use sr_engine::catalog::{BatchKind, ItemFailure, ItemState, Role, WorklistQuery};
 use sr_engine::pull as sr_pull;
-use sr_engine::{Engine, EngineConfig, EngineError};
+use sr_engine::{DevicePreference, Engine, EngineConfig, EngineError, RuntimeConfig};
 
 #[derive(Debug, Parser)]
 #[command(name = "secondread", version, about = "SecondRead review workstation")]
@@ -27,6 +27,12 @@ pub struct Cli {
     /// Print one JSON document on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Threads one inference may use (0: one per core).
+    #[arg(long, global = true, env = "SECONDREAD_THREADS", default_value_t = 0)]
+    pub threads: usize,
+    /// Where models run: CUDA when there is one (auto), or always the CPU.
+    #[arg(long, global = true, env = "SECONDREAD_DEVICE", value_enum, default_value_t = DeviceArg::Auto)]
+    pub device: DeviceArg,
     #[command(subcommand)]
     pub verb: Option<Verb>,
 }
@@ -69,6 +75,17 @@ pub enum Verb {
     },
     /// Capture quality of one image file: sharpness, exposure, and what is wrong.
     Quality { file: PathBuf },
+    /// The diagnosis model's finding on one image file.
+    Classify {
+        #[arg(long)]
+        model: String,
+        file: PathBuf,
+        /// Also write the model's heat map here, as a greyscale PNG.
+        #[arg(long)]
+        heatmap: Option<PathBuf>,
+    },
+    /// The installed models, their sha256 check and the device they run on.
+    Models,
     /// Manage a source's secret in the OS keyring.
     Source {
         #[command(subcommand)]
@@ -80,6 +97,23 @@ pub enum Verb {
 pub enum SourceAction {
     /// Store the secret access key read from standard input (one line).
     SetSecret { name: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DeviceArg {
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+impl From<DeviceArg> for DevicePreference {
+    fn from(d: DeviceArg) -> Self {
+        match d {
+            DeviceArg::Auto => DevicePreference::Auto,
+            DeviceArg::Cpu => DevicePreference::Cpu,
+            DeviceArg::Cuda => DevicePreference::Cuda,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -140,31 +174,46 @@ pub fn default_sources_file() -> PathBuf {
 }
 
 /// Engine configuration shared by the verbs and the desktop app.
-pub fn engine_config(data_dir: Option<PathBuf>) -> EngineConfig {
+pub fn engine_config(cli: &Cli) -> EngineConfig {
+    let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    let bundled_models = std::env::var_os("SECONDREAD_MODELS")
+        .map(PathBuf::from)
+        .or_else(|| beside_executable("models"));
     EngineConfig {
-        data_dir: data_dir.unwrap_or_else(default_data_dir),
-        pdfium_library: pdfium_library(),
+        pdfium_library: std::env::var_os("SECONDREAD_PDFIUM")
+            .map(PathBuf::from)
+            .or_else(|| beside_executable("libpdfium.so")),
+        model_dirs: bundled_models
+            .into_iter()
+            .chain([data_dir.join("models")])
+            .collect(),
+        runtime: RuntimeConfig {
+            library: std::env::var_os("SECONDREAD_ONNXRUNTIME")
+                .map(PathBuf::from)
+                .or_else(|| beside_executable("libonnxruntime.so")),
+            threads: cli.threads,
+            device: cli.device.into(),
+        },
+        data_dir,
     }
 }
 
-/// PDFium comes from `SECONDREAD_PDFIUM`, or sits beside the executable.
-fn pdfium_library() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("SECONDREAD_PDFIUM") {
-        return Some(PathBuf::from(path));
-    }
+/// A file the deployment puts beside the executable (PDFium, ONNX Runtime, models).
+fn beside_executable(name: &str) -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
-    let beside = exe.parent()?.join("libpdfium.so");
-    beside.is_file().then_some(beside)
+    let beside = exe.parent()?.join(name);
+    beside.exists().then_some(beside)
 }
 
 /// Runs a verb; the caller has already checked that one was given.
 pub fn run(cli: Cli) -> ExitCode {
     let json = cli.json;
+    let config = engine_config(&cli);
     let Some(verb) = cli.verb else {
         return ExitCode::SUCCESS;
     };
     let sources = cli.sources.unwrap_or_else(default_sources_file);
-    match execute(verb, engine_config(cli.data_dir), &sources, json) {
+    match execute(verb, config, &sources, json) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json {
@@ -314,6 +363,83 @@ fn execute(
                 )
             })
         }
+        Verb::Classify {
+            model,
+            file,
+            heatmap,
+        } => {
+            let (finding, provider) = Engine::open(config)?.classify_file(&model, &file)?;
+            let heatmap_file = match (&heatmap, &finding.heatmap) {
+                (Some(out), Some(map)) => {
+                    std::fs::write(out, map.png()).map_err(|e| {
+                        EngineError::Invalid(format!("cannot write {}: {e}", out.display()))
+                    })?;
+                    Some(out.display().to_string())
+                }
+                (Some(_), None) => {
+                    return Err(EngineError::Invalid(format!(
+                        "model {model} gives no heat map"
+                    )));
+                }
+                (None, _) => None,
+            };
+            let output = ClassifyOutput {
+                finding: &finding,
+                provider: &provider,
+                heatmap_file,
+            };
+            emit(json, &output, || {
+                format!(
+                    "{}: {} ({:.0} %){} by {} {}{} on {}\n",
+                    file.display(),
+                    finding.label,
+                    finding.confidence * 100.0,
+                    if finding.flagged { ", flagged" } else { "" },
+                    finding.model.id,
+                    finding.model.version,
+                    if finding.demo {
+                        " (demo, not for clinical use)"
+                    } else {
+                        ""
+                    },
+                    match provider.kind {
+                        sr_engine::ProviderKind::Cpu => format!("CPU: {}", provider.reason),
+                        sr_engine::ProviderKind::Cuda => provider.reason.clone(),
+                    }
+                )
+            })
+        }
+        Verb::Models => {
+            let view = Engine::open(config)?.models();
+            emit(json, &view, || {
+                let mut text: String = view
+                    .models
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{} {}  {}  {}{}  {}\n",
+                            m.id,
+                            m.version,
+                            m.task.as_str(),
+                            m.licence,
+                            if m.demo {
+                                "  demo, not for clinical use"
+                            } else {
+                                ""
+                            },
+                            m.check
+                        )
+                    })
+                    .collect();
+                for p in &view.problems {
+                    text.push_str(&format!("{}: {}\n", p.manifest, p.reason));
+                }
+                if let Some(e) = &view.runtime_error {
+                    text.push_str(&format!("no model can run: {e}\n"));
+                }
+                text
+            })
+        }
         Verb::Verdicts => {
             let verdicts = Engine::open(config)?.verdicts()?;
             emit(json, &verdicts, || {
@@ -334,6 +460,15 @@ fn execute(
             })
         }
     }
+}
+
+/// What `classify` prints: the finding and the device that computed it.
+#[derive(Serialize)]
+struct ClassifyOutput<'a> {
+    #[serde(flatten)]
+    finding: &'a sr_engine::Finding,
+    provider: &'a sr_engine::Provider,
+    heatmap_file: Option<String>,
 }
 
 /// Stores a source's secret, read from standard input, in the OS keyring.

@@ -12,6 +12,8 @@ pub enum EngineError {
     Decode(#[from] sr_decode::DecodeError),
     #[error(transparent)]
     Pull(#[from] sr_pull::PullError),
+    #[error(transparent)]
+    Model(#[from] sr_models::ModelError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -37,6 +39,14 @@ impl EngineError {
             EngineError::Pull(sr_pull::PullError::Catalog(_)) => "catalogue",
             EngineError::Pull(sr_pull::PullError::DiskFull { .. }) => "disk_full",
             EngineError::Pull(_) => "source",
+            EngineError::Model(sr_models::ModelError::Unknown(_)) => "not_found",
+            EngineError::Model(sr_models::ModelError::RuntimeUnavailable(_)) => {
+                "runtime_unavailable"
+            }
+            EngineError::Model(
+                sr_models::ModelError::Checksum { .. } | sr_models::ModelError::Mismatch { .. },
+            ) => "model_refused",
+            EngineError::Model(_) => "model",
             EngineError::Invalid(_) => "invalid",
         }
     }

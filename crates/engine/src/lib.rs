@@ -6,6 +6,7 @@
 mod dto;
 mod error;
 pub mod frame_wire;
+mod models;
 mod pulls;
 
 use std::num::NonZeroUsize;
@@ -21,8 +22,11 @@ use sr_decode::{DecodeConfig, Decoder};
 
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
+pub use models::{ModelProblem, ModelView, ModelsView};
 pub use pulls::{PullBoard, PullOutcome, SourceForm, SourceKind, SourceView, SourcesView};
+pub use sr_assess::{Finding, HeatMap, LabelScore};
 pub use sr_catalog as catalog;
+pub use sr_models::{DevicePreference, Provider, ProviderKind, RuntimeConfig};
 pub use sr_pull as pull;
 
 /// Encoded frames kept in memory for going back and forth between recent items.
@@ -35,6 +39,22 @@ type FrameCache = LruCache<(i64, u32), Arc<Vec<u8>>>;
 pub struct EngineConfig {
     pub data_dir: PathBuf,
     pub pdfium_library: Option<PathBuf>,
+    /// Folders of models (`<id>/model.toml`); a later folder's model replaces an
+    /// earlier one of the same id.
+    pub model_dirs: Vec<PathBuf>,
+    pub runtime: RuntimeConfig,
+}
+
+impl EngineConfig {
+    /// A data dir with nothing else configured: no PDFium, no models.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            pdfium_library: None,
+            model_dirs: Vec::new(),
+            runtime: RuntimeConfig::default(),
+        }
+    }
 }
 
 /// Who decides. Only the demo session exists until sign-in lands: bundled data, no
@@ -69,6 +89,7 @@ pub struct Engine {
     catalog: Mutex<Catalog>,
     decoder: Decoder,
     frames: Mutex<FrameCache>,
+    models: models::ModelShelf,
     session: Session,
 }
 
@@ -84,6 +105,7 @@ impl Engine {
             catalog: Mutex::new(catalog),
             decoder,
             frames: Mutex::new(LruCache::new(capacity)),
+            models: models::ModelShelf::new(&config.model_dirs, config.runtime),
             session: Session::Demo,
         })
     }
@@ -172,18 +194,41 @@ impl Engine {
     /// Capture quality of one file (its first frame), outside the catalogue: for a
     /// technician's spot check or a script.
     pub fn quality_of_file(&self, path: &Path) -> Result<sr_assess::QualityReport, EngineError> {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let format = sr_catalog::Format::from_key(name).ok_or_else(|| {
-            EngineError::Invalid(format!("{} is not a supported file type", path.display()))
-        })?;
-        let frame = self.decoder.frame(path, decode_format(format), 0)?;
+        let frame = self.decoder.frame(path, self.format_of(path)?, 0)?;
         Ok(sr_assess::assess_quality(
             &frame,
             &sr_assess::QualityThresholds::default(),
         ))
+    }
+
+    /// The decoder's format for a file outside the catalogue, by its name.
+    fn format_of(&self, path: &Path) -> Result<sr_decode::Format, EngineError> {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        sr_catalog::Format::from_key(name)
+            .map(decode_format)
+            .ok_or_else(|| {
+                EngineError::Invalid(format!("{} is not a supported file type", path.display()))
+            })
+    }
+
+    /// Every installed model, its sha256 check and the device it runs on.
+    pub fn models(&self) -> ModelsView {
+        self.models.view()
+    }
+
+    /// One-off classification of a file's first frame by the named model.
+    pub fn classify_file(
+        &self,
+        model_id: &str,
+        path: &Path,
+    ) -> Result<(sr_assess::Finding, sr_models::Provider), EngineError> {
+        let model = self.models.open(model_id)?;
+        let frame = self.decoder.frame(path, self.format_of(path)?, 0)?;
+        let finding = sr_assess::classify(&model, &frame)?;
+        Ok((finding, model.provider().clone()))
     }
 
     /// Pulls a configured source into the catalogue, then probes what arrived (also

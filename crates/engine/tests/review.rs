@@ -8,8 +8,8 @@ use sr_engine::{DecideRequest, Engine, EngineConfig, frame_wire};
 
 fn engine(data_dir: &std::path::Path) -> Engine {
     Engine::open(EngineConfig {
-        data_dir: data_dir.to_owned(),
         pdfium_library: std::env::var_os("SECONDREAD_PDFIUM").map(PathBuf::from),
+        ..EngineConfig::new(data_dir.to_owned())
     })
     .unwrap()
 }

@@ -29,8 +29,8 @@ fn an_edit_keeps_the_tuning_the_form_does_not_show_and_removal_keeps_the_items()
     assert!(demo.is_dir(), "no demo data: run `make demo-data` first");
     let engine = Arc::new(
         Engine::open(EngineConfig {
-            data_dir: dir.path().join("data"),
             pdfium_library: std::env::var_os("SECONDREAD_PDFIUM").map(PathBuf::from),
+            ..EngineConfig::new(dir.path().join("data"))
         })
         .unwrap(),
     );

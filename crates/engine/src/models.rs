@@ -1,0 +1,120 @@
+//! The installed models and the ones already open: a session is costly to build, so
+//! each model is opened once and shared.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+use sr_models::{
+    Integrity, LoadedModel, ModelError, ModelRegistry, Provider, Runtime, RuntimeConfig,
+};
+use ts_rs::TS;
+
+/// One model as the Models screen and `secondread models` list it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ModelView {
+    pub id: String,
+    pub version: String,
+    pub task: sr_models::Task,
+    pub licence: String,
+    pub intended_use: String,
+    pub demo: bool,
+    pub sha256: String,
+    /// "verified", or why the model is refused.
+    pub check: String,
+    pub usable: bool,
+    /// The device it runs on, once opened.
+    pub provider: Option<Provider>,
+}
+
+/// A manifest that could not be read, shown beside the models.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ModelProblem {
+    pub manifest: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ModelsView {
+    pub models: Vec<ModelView>,
+    pub problems: Vec<ModelProblem>,
+    /// Why no model can run at all (ONNX Runtime missing), if so.
+    pub runtime_error: Option<String>,
+}
+
+pub struct ModelShelf {
+    registry: ModelRegistry,
+    runtime: Runtime,
+    open: Mutex<HashMap<String, Arc<LoadedModel>>>,
+}
+
+impl ModelShelf {
+    pub fn new(roots: &[PathBuf], runtime: RuntimeConfig) -> Self {
+        Self {
+            registry: ModelRegistry::scan(roots),
+            runtime: Runtime::new(runtime),
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The model, opened on first use.
+    pub fn open(&self, id: &str) -> Result<Arc<LoadedModel>, ModelError> {
+        if let Some(model) = self.lock().get(id) {
+            return Ok(Arc::clone(model));
+        }
+        let model = Arc::new(self.runtime.load(self.registry.get(id)?)?);
+        self.lock().insert(id.to_string(), Arc::clone(&model));
+        Ok(model)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LoadedModel>>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn view(&self) -> ModelsView {
+        let open = self.lock();
+        let models = self
+            .registry
+            .entries()
+            .map(|entry| {
+                let m = &entry.manifest;
+                let (check, usable) = match &entry.integrity {
+                    Integrity::Verified => ("verified".to_string(), true),
+                    Integrity::Mismatch { actual } => (
+                        format!("refused: the file's sha256 is {actual}, not the manifest's"),
+                        false,
+                    ),
+                    Integrity::Unreadable(reason) => {
+                        (format!("refused: the file cannot be read: {reason}"), false)
+                    }
+                };
+                ModelView {
+                    id: m.id.clone(),
+                    version: m.version.clone(),
+                    task: m.task,
+                    licence: m.licence.clone(),
+                    intended_use: m.intended_use.clone(),
+                    demo: m.demo,
+                    sha256: m.sha256.to_ascii_lowercase(),
+                    check,
+                    usable,
+                    provider: open.get(&m.id).map(|model| model.provider().clone()),
+                }
+            })
+            .collect();
+        ModelsView {
+            models,
+            problems: self
+                .registry
+                .problems()
+                .iter()
+                .map(|p| ModelProblem {
+                    manifest: p.path.display().to_string(),
+                    reason: p.reason.clone(),
+                })
+                .collect(),
+            runtime_error: self.runtime.check().err().map(|e| e.to_string()),
+        }
+    }
+}

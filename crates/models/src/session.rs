@@ -1,0 +1,153 @@
+//! A model open in ONNX Runtime, held to its manifest: one input of the declared shape,
+//! the declared outputs, float32 throughout, and no NaN in what comes back.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
+use ort::session::Session;
+use ort::value::{TensorElementType, TensorRef, ValueType};
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::{ModelEntry, ModelError, ModelManifest, Provider};
+
+/// Which model produced a result; stored with every result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+pub struct ModelRef {
+    pub id: String,
+    pub version: String,
+    pub sha256: String,
+}
+
+/// A float32 output: its shape and values, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor {
+    pub shape: Vec<i64>,
+    pub values: Vec<f32>,
+}
+
+pub type Outputs = BTreeMap<String, Tensor>;
+
+pub struct LoadedModel {
+    manifest: ModelManifest,
+    provider: Provider,
+    /// `Session::run` needs `&mut`; callers wanting parallelism open one model per worker.
+    session: Mutex<Session>,
+}
+
+impl LoadedModel {
+    pub(crate) fn new(
+        entry: &ModelEntry,
+        session: Session,
+        provider: Provider,
+    ) -> Result<Self, ModelError> {
+        let manifest = entry.manifest.clone();
+        check_io(&manifest, &session).map_err(|reason| ModelError::Mismatch {
+            id: manifest.id.clone(),
+            reason,
+        })?;
+        Ok(Self {
+            manifest,
+            provider,
+            session: Mutex::new(session),
+        })
+    }
+
+    pub fn manifest(&self) -> &ModelManifest {
+        &self.manifest
+    }
+
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    pub fn model_ref(&self) -> ModelRef {
+        ModelRef {
+            id: self.manifest.id.clone(),
+            version: self.manifest.version.clone(),
+            sha256: self.manifest.sha256.to_ascii_lowercase(),
+        }
+    }
+
+    /// Runs the model on one input tensor shaped as the manifest says.
+    pub fn run(&self, input: &[f32]) -> Result<Outputs, ModelError> {
+        let id = &self.manifest.id;
+        let run_error = |e: ort::Error| ModelError::Run {
+            id: id.clone(),
+            reason: e.to_string(),
+        };
+        let shape = self.manifest.input.shape();
+        let tensor = TensorRef::from_array_view((shape, input)).map_err(run_error)?;
+        let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+        let outputs = session
+            .run(ort::inputs![self.manifest.input.name.as_str() => tensor])
+            .map_err(run_error)?;
+        let mut read = Outputs::new();
+        for (name, value) in outputs.iter() {
+            let (shape, values) = value.try_extract_tensor::<f32>().map_err(run_error)?;
+            if values.iter().any(|v| !v.is_finite()) {
+                return Err(ModelError::NotANumber {
+                    id: id.clone(),
+                    output: name.to_string(),
+                });
+            }
+            read.insert(
+                name.to_string(),
+                Tensor {
+                    shape: shape.to_vec(),
+                    values: values.to_vec(),
+                },
+            );
+        }
+        Ok(read)
+    }
+}
+
+/// The session's single float32 input must take the manifest's shape (a dynamic
+/// dimension accepts anything), and the outputs the manifest reads must exist.
+fn check_io(manifest: &ModelManifest, session: &Session) -> Result<(), String> {
+    let [input] = session.inputs() else {
+        return Err(format!(
+            "it has {} inputs; one image input is supported",
+            session.inputs().len()
+        ));
+    };
+    let spec = &manifest.input;
+    if input.name() != spec.name {
+        return Err(format!(
+            "its input is named {:?}, the manifest says {:?}",
+            input.name(),
+            spec.name
+        ));
+    }
+    let ValueType::Tensor { ty, shape, .. } = input.dtype() else {
+        return Err("its input is not a tensor".into());
+    };
+    if *ty != TensorElementType::Float32 {
+        return Err(format!("its input is {ty:?}; float32 is supported"));
+    }
+    let wanted = spec.shape();
+    let fits = shape.len() == wanted.len()
+        && shape
+            .iter()
+            .zip(wanted)
+            .all(|(&have, want)| have < 0 || have == want);
+    if !fits {
+        return Err(format!(
+            "its input shape is {:?}, the manifest describes {:?}",
+            shape.to_vec(),
+            wanted
+        ));
+    }
+    let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+    let wanted_outputs = std::iter::once(&manifest.output.scores).chain(&manifest.output.heatmap);
+    for output in wanted_outputs {
+        if !names.contains(&output.as_str()) {
+            return Err(format!(
+                "it has no output {output:?} (it has {})",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
