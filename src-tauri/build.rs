@@ -10,6 +10,8 @@ const COMMANDS: &[&str] = &[
     "save_source",
     "remove_source",
     "pull_source",
+    "models",
+    "assess_status",
 ];
 
 fn main() {

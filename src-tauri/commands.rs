@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use sr_engine::catalog::{Role, Verdict, Worklist, WorklistQuery};
 use sr_engine::{
-    DecideRequest, Engine, ErrorReport, ItemView, PullBoard, SessionInfo, SourceForm, SourcesView,
+    AssessStatus, DecideRequest, Engine, ErrorReport, ItemView, ModelsView, PullBoard, SessionInfo,
+    SourceForm, SourcesView,
 };
 use tauri::{AppHandle, State};
 
@@ -33,6 +34,16 @@ pub fn decide(engine: State<'_, Arc<Engine>>, request: DecideRequest) -> Reply<V
 #[tauri::command(async)]
 pub fn verdicts(engine: State<'_, Arc<Engine>>) -> Reply<Vec<Verdict>> {
     engine.verdicts().map_err(|e| e.report())
+}
+
+#[tauri::command(async)]
+pub fn models(engine: State<'_, Arc<Engine>>) -> ModelsView {
+    engine.models()
+}
+
+#[tauri::command(async)]
+pub fn assess_status(engine: State<'_, Arc<Engine>>) -> Reply<AssessStatus> {
+    engine.assess_status().map_err(|e| e.report())
 }
 
 #[tauri::command(async)]

@@ -8,9 +8,12 @@ use tauri::http::{Request, Response, StatusCode, header};
 
 pub const SCHEME: &str = "sr";
 
-/// Answers `sr://localhost/frame/{item}/{index}`.
+/// Answers `sr://localhost/frame/{item}/{index}` and `/heatmap/{item}/{model id}`.
 pub fn respond(engine: Arc<Engine>, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     let path = request.uri().path();
+    if let Some(rest) = path.strip_prefix("/heatmap/") {
+        return heatmap(&engine, rest);
+    }
     let parsed = path
         .strip_prefix("/frame/")
         .and_then(|rest| rest.split_once('/'))
@@ -36,6 +39,33 @@ pub fn respond(engine: Arc<Engine>, request: &Request<Vec<u8>>) -> Response<Vec<
                 serde_json::to_string(&e.report()).unwrap_or_default(),
             )
         }
+    }
+}
+
+/// A diagnosis model's stored heat map, as an 8-bit PNG.
+fn heatmap(engine: &Engine, rest: &str) -> Response<Vec<u8>> {
+    let parsed = rest
+        .split_once('/')
+        .and_then(|(id, model)| Some((id.parse::<i64>().ok()?, model)));
+    let found = match parsed {
+        Some((id, model)) => engine.heatmap(id, model),
+        None => Ok(None),
+    };
+    match found {
+        Ok(Some(png)) => Response::builder()
+            .header(header::CONTENT_TYPE, "image/png")
+            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(png)
+            .unwrap_or_default(),
+        Ok(None) => text(
+            StatusCode::NOT_FOUND,
+            format!("no heat map at /heatmap/{rest}"),
+        ),
+        Err(e) => text(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            serde_json::to_string(&e.report()).unwrap_or_default(),
+        ),
     }
 }
 

@@ -27,6 +27,9 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             eprintln!("secondread: probing items failed: {e}");
         }
     });
+    // The pre-assessment queue runs for the life of the window.
+    let assessing = engine.clone();
+    std::thread::spawn(move || assessing.assess_forever());
     let for_frames = engine.clone();
     let board = PullBoard::new(engine.clone(), sources_file);
     let result = tauri::Builder::default()
@@ -55,6 +58,8 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             commands::save_source,
             commands::remove_source,
             commands::pull_source,
+            commands::models,
+            commands::assess_status,
         ])
         .run(tauri::generate_context!("tauri.conf.json"));
     match result {

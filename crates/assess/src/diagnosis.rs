@@ -10,7 +10,7 @@ use ts_rs::TS;
 
 use crate::preprocess::input_tensor;
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, TS)]
 pub struct LabelScore {
     pub label: String,
     pub probability: f32,

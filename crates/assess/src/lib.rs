@@ -2,6 +2,9 @@
 //! technicians rely on (sharpness and exposure judged against thresholds), and the
 //! diagnosis models' first read for doctors.
 
+/// Stored with every capture-quality result, as a model's version would be.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 mod diagnosis;
 mod luma;
 mod preprocess;

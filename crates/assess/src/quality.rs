@@ -45,7 +45,7 @@ impl Default for QualityThresholds {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum QualityIssue {
     Blurry,
@@ -54,13 +54,13 @@ pub enum QualityIssue {
 }
 
 /// One problem found, with the measure and limit that say so.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct QualityFlag {
     pub issue: QualityIssue,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct QualityReport {
     pub laplacian_variance: f32,
     pub tenengrad: f32,

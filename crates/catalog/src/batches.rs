@@ -205,6 +205,7 @@ fn upsert_item(
         |r| r.get(0),
     )?;
     tx.execute("DELETE FROM assessments WHERE item_id = ?1", [item_id])?;
+    tx.execute("DELETE FROM jobs WHERE item_id = ?1", [item_id])?;
     if let Some(ai) = &entry.ai {
         let model = ai.get("model");
         let field = |name: &str| {

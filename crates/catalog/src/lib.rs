@@ -7,6 +7,7 @@
 mod batches;
 mod blobs;
 mod import;
+mod jobs;
 mod keys;
 mod manifest;
 mod migrations;
@@ -23,6 +24,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub use batches::{BatchEntry, BatchHeader, ImportReport, ItemFailure};
 pub use blobs::{BlobError, BlobStore, BlobWriter, StoredBlob};
 pub use import::ImportOptions;
+pub use jobs::{Job, JobKind, JobResult, ModelStamp, QueueCounts, StoredAssessment};
 pub use keys::check_key;
 pub use manifest::{
     CheckedManifest, FILE_NAME as BATCH_MANIFEST, ManifestItem, parse as parse_manifest,
@@ -130,7 +132,7 @@ impl Catalog {
             .query_row(
                 "SELECT i.id, b.tenant, b.batch_key, b.kind, i.key, i.format, i.blob_sha256,
                         i.size, i.subject, i.frames, i.meta, i.error,
-                        (SELECT result FROM assessments a WHERE a.item_id = i.id
+                        (SELECT result FROM assessments a WHERE a.item_id = i.id AND a.kind = 'batch'
                          ORDER BY a.id DESC LIMIT 1)
                  FROM items i JOIN batches b ON b.id = i.batch_id WHERE i.id = ?1",
                 [id],

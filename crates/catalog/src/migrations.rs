@@ -104,6 +104,22 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source, path)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 3: the local pre-assessment queue. A job is done in the same transaction that
+    // stores its result, so a kill loses only the jobs in flight, redone on restart.
+    r#"
+    CREATE TABLE jobs (
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        kind TEXT NOT NULL CHECK (kind IN ('diagnosis', 'quality')),
+        model_id TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'done', 'failed')),
+        priority INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (item_id, kind, model_id)
+    ) STRICT;
+    CREATE INDEX jobs_due ON jobs(state, priority DESC, item_id);
+    ALTER TABLE assessments ADD COLUMN heatmap BLOB;
+    "#,
 ];
 
 /// Brings the database schema up to the newest version.

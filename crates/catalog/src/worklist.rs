@@ -111,7 +111,7 @@ impl Catalog {
         let sql = format!(
             "SELECT i.id, b.tenant, b.batch_key, i.key, i.format, i.subject, i.frames,
                     {STATE_SQL}, i.error, v.body, v.uuid,
-                    (SELECT a.result FROM assessments a WHERE a.item_id = i.id
+                    (SELECT a.result FROM assessments a WHERE a.item_id = i.id AND a.kind = 'batch'
                      ORDER BY a.id DESC LIMIT 1)
              {joins} LEFT JOIN verdict_events v ON v.uuid = r.latest_verdict
              WHERE {filter}{state_filter}

@@ -86,6 +86,12 @@ pub enum Verb {
     },
     /// The installed models, their sha256 check and the device they run on.
     Models,
+    /// Run the pre-assessment jobs that are due (capture quality, diagnosis models).
+    Assess {
+        /// Only this item's jobs.
+        #[arg(long)]
+        item: Option<i64>,
+    },
     /// Manage a source's secret in the OS keyring.
     Source {
         #[command(subcommand)]
@@ -406,6 +412,20 @@ fn execute(
                         sr_engine::ProviderKind::Cpu => format!("CPU: {}", provider.reason),
                         sr_engine::ProviderKind::Cuda => provider.reason.clone(),
                     }
+                )
+            })
+        }
+        Verb::Assess { item } => {
+            let report =
+                Engine::open(config)?.assess(item, &sr_engine::AssessProgress::default())?;
+            emit(json, &report, || {
+                format!(
+                    "assessed {} jobs, {} failed; queue: {} waiting, {} done, {} failed\n",
+                    report.ran + report.failed,
+                    report.failed,
+                    report.queue.queued,
+                    report.queue.done,
+                    report.queue.failed
                 )
             })
         }

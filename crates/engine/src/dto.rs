@@ -2,7 +2,7 @@
 //! The UI's TypeScript types are generated from these (see tests/bindings.rs).
 
 use serde::{Deserialize, Serialize};
-use sr_catalog::{Decision, Format, ItemState, Role, Verdict};
+use sr_catalog::{Decision, Format, ItemState, ModelStamp, Role, Verdict};
 use ts_rs::TS;
 
 /// Who is reviewing, and which roles they may take.
@@ -37,6 +37,27 @@ pub struct SuggestedCode {
     pub title: String,
 }
 
+/// A diagnosis model's finding computed on this workstation.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct LocalFinding {
+    pub model: ModelStamp,
+    /// A demonstration model: "demo, not for clinical use".
+    pub demo: bool,
+    pub label: String,
+    pub confidence: f32,
+    pub flagged: bool,
+    pub scores: Vec<sr_assess::LabelScore>,
+    /// A heat map is served at `sr://localhost/heatmap/<item>/<model id>`.
+    #[serde(default)]
+    pub has_heatmap: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct QualityAssessment {
+    pub model: ModelStamp,
+    pub report: sr_assess::QualityReport,
+}
+
 /// Everything the review screen shows for one item, for one role.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ItemView {
@@ -51,6 +72,14 @@ pub struct ItemView {
     pub error: Option<String>,
     pub meta: Vec<MetaField>,
     pub ai: Option<AiFinding>,
+    /// The local diagnosis models' findings (doctors).
+    pub findings: Vec<LocalFinding>,
+    /// The capture-quality measure (technicians), once assessed.
+    pub quality: Option<QualityAssessment>,
+    /// Local assessments of this item are still queued (the view is worth reloading).
+    pub assessment_pending: bool,
+    /// Why a local assessment of this item failed, one line per model.
+    pub assessment_errors: Vec<String>,
     /// This role's decisions on the item, oldest first; the last one stands.
     pub history: Vec<Verdict>,
 }

@@ -3,6 +3,7 @@
 //!
 //! Lower crates never depend on this one; transport types live here only.
 
+mod assessing;
 mod dto;
 mod error;
 pub mod frame_wire;
@@ -20,6 +21,7 @@ use sr_catalog::{
 };
 use sr_decode::{DecodeConfig, Decoder};
 
+pub use assessing::{AssessProgress, AssessReport, AssessStatus, QUALITY_MODEL};
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
 pub use models::{ModelProblem, ModelView, ModelsView};
@@ -90,6 +92,7 @@ pub struct Engine {
     decoder: Decoder,
     frames: Mutex<FrameCache>,
     models: models::ModelShelf,
+    assessor: assessing::Assessor,
     session: Session,
 }
 
@@ -106,6 +109,7 @@ impl Engine {
             decoder,
             frames: Mutex::new(LruCache::new(capacity)),
             models: models::ModelShelf::new(&config.model_dirs, config.runtime),
+            assessor: assessing::Assessor::default(),
             session: Session::Demo,
         })
     }
@@ -177,6 +181,9 @@ impl Engine {
             }
             catalog.record_probes(&outcomes)?;
         }
+        if !pending.is_empty() {
+            self.wake_assessor();
+        }
         Ok(failed)
     }
 
@@ -212,6 +219,11 @@ impl Engine {
             .ok_or_else(|| {
                 EngineError::Invalid(format!("{} is not a supported file type", path.display()))
             })
+    }
+
+    /// The heat map a diagnosis model stored for an item, as PNG.
+    pub fn heatmap(&self, item_id: i64, model_id: &str) -> Result<Option<Vec<u8>>, EngineError> {
+        Ok(self.catalog().heatmap(item_id, model_id)?)
     }
 
     /// Every installed model, its sha256 check and the device it runs on.
@@ -280,7 +292,35 @@ impl Engine {
             catalog.mark_opened(id, kind)?;
         }
         let history = catalog.verdicts(Some((id, kind)))?;
-        Ok(item_view(item, history))
+        catalog.prioritise_jobs(id)?;
+        let assessments = catalog.assessments(id)?;
+        let failed = catalog.failed_jobs(id)?;
+        let mut view = item_view(item, history);
+        for stored in assessments {
+            match stored.kind {
+                sr_catalog::JobKind::Diagnosis => {
+                    if let Ok(mut finding) = serde_json::from_value::<LocalFinding>(stored.result) {
+                        finding.model = stored.model;
+                        finding.has_heatmap = stored.has_heatmap;
+                        view.findings.push(finding);
+                    }
+                }
+                sr_catalog::JobKind::Quality => {
+                    if let Ok(report) = serde_json::from_value(stored.result) {
+                        view.quality = Some(QualityAssessment {
+                            model: stored.model,
+                            report,
+                        });
+                    }
+                }
+            }
+        }
+        view.assessment_pending = catalog.item_jobs_queued(id)?;
+        view.assessment_errors = failed
+            .into_iter()
+            .map(|(kind, model, error)| format!("{} ({model}): {error}", kind.as_str()))
+            .collect();
+        Ok(view)
     }
 
     pub fn decide(&self, request: DecideRequest) -> Result<Verdict, EngineError> {
@@ -380,6 +420,10 @@ fn item_view(item: ItemRecord, history: Vec<Verdict>) -> ItemView {
         error: item.error,
         meta,
         ai: item.ai.as_ref().map(ai_finding),
+        findings: Vec::new(),
+        quality: None,
+        assessment_pending: false,
+        assessment_errors: Vec::new(),
         history,
     }
 }

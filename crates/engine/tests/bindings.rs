@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use sr_engine::catalog::{ImportReport, Verdict, Worklist, WorklistQuery};
 use sr_engine::{
-    DecideRequest, ErrorReport, ItemView, PullOutcome, SessionInfo, SourceForm, SourcesView,
+    AssessStatus, DecideRequest, ErrorReport, ItemView, ModelsView, PullOutcome, SessionInfo,
+    SourceForm, SourcesView,
 };
 use ts_rs::{Config, TS};
 
@@ -49,6 +50,8 @@ fn ui_bindings_match_the_transport_types() {
     SourcesView::export_all(&cfg).unwrap();
     SourceForm::export_all(&cfg).unwrap();
     PullOutcome::export_all(&cfg).unwrap();
+    ModelsView::export_all(&cfg).unwrap();
+    AssessStatus::export_all(&cfg).unwrap();
     let generated = read_all(out.path());
 
     if std::env::var_os("UPDATE_BINDINGS").is_some() {

@@ -1,7 +1,9 @@
 // The UI's only door to the engine. Components import from here, never from Tauri.
+import type { AssessStatus } from "../bindings/AssessStatus";
 import type { DecideRequest } from "../bindings/DecideRequest";
 import type { ErrorReport } from "../bindings/ErrorReport";
 import type { ItemView } from "../bindings/ItemView";
+import type { ModelsView } from "../bindings/ModelsView";
 import type { PullOutcome } from "../bindings/PullOutcome";
 import type { Role } from "../bindings/Role";
 import type { SessionInfo } from "../bindings/SessionInfo";
@@ -19,6 +21,12 @@ export interface Backend {
   decide(request: DecideRequest): Promise<Verdict>;
   /** The bytes of one frame, in the engine's frame wire format. */
   frame(id: number, index: number): Promise<ArrayBuffer>;
+  /** A diagnosis model's heat map for an item, as PNG bytes. */
+  heatmap(id: number, model: string): Promise<Blob>;
+  /** Every installed model, its sha256 check and the device it runs on. */
+  models(): Promise<ModelsView>;
+  /** The pre-assessment queue's counts. */
+  assessStatus(): Promise<AssessStatus>;
   sources(): Promise<SourcesView>;
   /** Adds or replaces a source; the secret goes to the OS keyring. */
   saveSource(form: SourceForm): Promise<SourcesView>;

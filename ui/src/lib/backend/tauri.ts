@@ -21,12 +21,19 @@ export const tauriBackend: Backend = {
   worklist: (query) => call("worklist", { query }),
   openItem: (id, role) => call("open_item", { id, role }),
   decide: (request) => call("decide", { request }),
+  models: () => call("models"),
+  assessStatus: () => call("assess_status"),
   sources: () => call("sources"),
   saveSource: (form) => call("save_source", { form }),
   removeSource: (name) => call("remove_source", { name }),
   pullSource: (name) => call("pull_source", { name }),
   onPullStarted: (handler) => listen<string>("pull-started", (event) => handler(event.payload)),
   onPullFinished: (handler) => listen<PullOutcome>("pull-finished", (event) => handler(event.payload)),
+  async heatmap(id, model) {
+    const response = await fetch(`${frameBase}heatmap/${id}/${encodeURIComponent(model)}`);
+    if (!response.ok) throw new BackendError({ code: "not_found", message: await response.text() });
+    return response.blob();
+  },
   async frame(id, index) {
     const response = await fetch(`${frameBase}frame/${id}/${index}`);
     if (!response.ok) {

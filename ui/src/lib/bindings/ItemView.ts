@@ -2,13 +2,31 @@
 import type { AiFinding } from "./AiFinding";
 import type { Format } from "./Format";
 import type { ItemState } from "./ItemState";
+import type { LocalFinding } from "./LocalFinding";
 import type { MetaField } from "./MetaField";
+import type { QualityAssessment } from "./QualityAssessment";
 import type { Verdict } from "./Verdict";
 
 /**
  * Everything the review screen shows for one item, for one role.
  */
 export type ItemView = { id: number, tenant: string, batch: string, key: string, format: Format | null, subject: string | null, frames: number, state: ItemState, error: string | null, meta: Array<MetaField>, ai: AiFinding | null, 
+/**
+ * The local diagnosis models' findings (doctors).
+ */
+findings: Array<LocalFinding>, 
+/**
+ * The capture-quality measure (technicians), once assessed.
+ */
+quality: QualityAssessment | null, 
+/**
+ * Local assessments of this item are still queued (the view is worth reloading).
+ */
+assessment_pending: boolean, 
+/**
+ * Why a local assessment of this item failed, one line per model.
+ */
+assessment_errors: Array<string>, 
 /**
  * This role's decisions on the item, oldest first; the last one stands.
  */

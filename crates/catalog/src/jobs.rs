@@ -1,0 +1,314 @@
+//! The pre-assessment queue: which items still need which model's read, in the order
+//! the reviewer needs them, and the results those reads produced.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::{Catalog, CatalogError, Format, now_rfc3339};
+
+/// What a job computes for an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// A diagnosis model's finding, for doctors.
+    Diagnosis,
+    /// Capture quality, for technicians.
+    Quality,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Diagnosis => "diagnosis",
+            JobKind::Quality => "quality",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "diagnosis" => Some(JobKind::Diagnosis),
+            "quality" => Some(JobKind::Quality),
+            _ => None,
+        }
+    }
+}
+
+/// One queued read of one item's stored file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub item_id: i64,
+    pub kind: JobKind,
+    pub model_id: String,
+    pub sha256: String,
+    pub format: Format,
+}
+
+/// Which model, exactly, produced a result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+pub struct ModelStamp {
+    pub id: String,
+    pub version: String,
+    /// The model file's sha256; none for measures built into SecondRead.
+    pub sha256: Option<String>,
+}
+
+/// What a finished job stores.
+#[derive(Debug, Clone)]
+pub struct JobResult {
+    pub model: ModelStamp,
+    pub result: serde_json::Value,
+    /// An 8-bit PNG of where the model looked, if it gives one.
+    pub heatmap: Option<Vec<u8>>,
+}
+
+/// A result stored for an item by a local model.
+#[derive(Debug, Clone)]
+pub struct StoredAssessment {
+    pub kind: JobKind,
+    pub model: ModelStamp,
+    pub result: serde_json::Value,
+    pub has_heatmap: bool,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+pub struct QueueCounts {
+    pub queued: u32,
+    pub done: u32,
+    pub failed: u32,
+}
+
+impl Catalog {
+    /// Gives every viewable imaging item the jobs it does not have yet; returns how many
+    /// were added. Documents get theirs from the coding pipeline.
+    pub fn enqueue_jobs(&mut self, wanted: &[(JobKind, &str)]) -> Result<usize, CatalogError> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        for (kind, model_id) in wanted {
+            added += tx.execute(
+                "INSERT OR IGNORE INTO jobs (item_id, kind, model_id, updated_at)
+                 SELECT i.id, ?1, ?2, ?3 FROM items i JOIN batches b ON b.id = i.batch_id
+                 WHERE b.kind = 'imaging' AND i.probed = 1 AND i.error IS NULL
+                   AND i.blob_sha256 IS NOT NULL AND i.format IN ('dicom', 'jpeg', 'png', 'tiff')",
+                params![kind.as_str(), model_id, now_rfc3339()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Up to `limit` queued jobs, those of items a reviewer opened first, then in
+    /// worklist order; `item` narrows them to one item.
+    pub fn due_jobs(&self, limit: u32, item: Option<i64>) -> Result<Vec<Job>, CatalogError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT j.item_id, j.kind, j.model_id, i.blob_sha256, i.format
+             FROM jobs j JOIN items i ON i.id = j.item_id
+             WHERE j.state = 'queued' AND (?2 IS NULL OR j.item_id = ?2)
+             ORDER BY j.priority DESC, j.item_id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit, item], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut jobs = Vec::new();
+        for row in rows {
+            let (item_id, kind, model_id, sha256, format) = row?;
+            if let (Some(kind), Some(format)) = (JobKind::parse(&kind), Format::parse(&format)) {
+                jobs.push(Job {
+                    item_id,
+                    kind,
+                    model_id,
+                    sha256,
+                    format,
+                });
+            }
+        }
+        Ok(jobs)
+    }
+
+    /// Stores finished jobs' results and marks them done (or failed, with the reason)
+    /// in one transaction: a job is done exactly when its result is on disk.
+    pub fn finish_jobs(
+        &mut self,
+        finished: &[(Job, Result<JobResult, String>)],
+    ) -> Result<(), CatalogError> {
+        let tx = self.conn.transaction()?;
+        let now = now_rfc3339();
+        for (job, outcome) in finished {
+            let key = params![job.item_id, job.kind.as_str(), job.model_id];
+            let still_queued: bool = tx
+                .query_row(
+                    "SELECT 1 FROM jobs WHERE item_id = ?1 AND kind = ?2 AND model_id = ?3
+                     AND state = 'queued'",
+                    key,
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            // The item changed (or was re-queued) while the job ran: drop the result.
+            if !still_queued {
+                continue;
+            }
+            match outcome {
+                Ok(done) => {
+                    tx.execute(
+                        "DELETE FROM assessments WHERE item_id = ?1 AND kind = ?2 AND model_id = ?3",
+                        key,
+                    )?;
+                    tx.execute(
+                        "INSERT INTO assessments (item_id, kind, model_id, model_version,
+                                                  model_sha256, result, created_at, heatmap)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![
+                            job.item_id,
+                            job.kind.as_str(),
+                            done.model.id,
+                            done.model.version,
+                            done.model.sha256,
+                            done.result.to_string(),
+                            now,
+                            done.heatmap
+                        ],
+                    )?;
+                    tx.execute(
+                        "UPDATE jobs SET state = 'done', error = NULL, updated_at = ?4
+                         WHERE item_id = ?1 AND kind = ?2 AND model_id = ?3",
+                        params![job.item_id, job.kind.as_str(), job.model_id, now],
+                    )?;
+                }
+                Err(reason) => {
+                    tx.execute(
+                        "UPDATE jobs SET state = 'failed', error = ?4, updated_at = ?5
+                         WHERE item_id = ?1 AND kind = ?2 AND model_id = ?3",
+                        params![job.item_id, job.kind.as_str(), job.model_id, reason, now],
+                    )?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Moves an item's queued jobs ahead of everything else: the reviewer is looking.
+    pub fn prioritise_jobs(&self, item_id: i64) -> Result<(), CatalogError> {
+        self.conn.execute(
+            "UPDATE jobs SET priority = (SELECT coalesce(max(priority), 0) + 1 FROM jobs)
+             WHERE item_id = ?1 AND state = 'queued'",
+            [item_id],
+        )?;
+        Ok(())
+    }
+
+    /// Whether any of an item's jobs is still waiting.
+    pub fn item_jobs_queued(&self, item_id: i64) -> Result<bool, CatalogError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM jobs WHERE item_id = ?1 AND state = 'queued' LIMIT 1",
+                [item_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn job_counts(&self) -> Result<QueueCounts, CatalogError> {
+        let mut counts = QueueCounts::default();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, count(*) FROM jobs GROUP BY state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+        for row in rows {
+            match row? {
+                (state, n) if state == "queued" => counts.queued = n,
+                (state, n) if state == "done" => counts.done = n,
+                (_, n) => counts.failed += n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The reason each of an item's jobs failed, by kind and model.
+    pub fn failed_jobs(
+        &self,
+        item_id: i64,
+    ) -> Result<Vec<(JobKind, String, String)>, CatalogError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT kind, model_id, error FROM jobs
+             WHERE item_id = ?1 AND state = 'failed' ORDER BY kind, model_id",
+        )?;
+        let rows = stmt.query_map([item_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (kind, model, error) = row?;
+            if let Some(kind) = JobKind::parse(&kind) {
+                out.push((kind, model, error.unwrap_or_default()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The local models' results for an item.
+    pub fn assessments(&self, item_id: i64) -> Result<Vec<StoredAssessment>, CatalogError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT kind, model_id, model_version, model_sha256, result, heatmap IS NOT NULL,
+                    created_at
+             FROM assessments WHERE item_id = ?1 AND kind IN ('diagnosis', 'quality')
+             ORDER BY kind, model_id",
+        )?;
+        let rows = stmt.query_map([item_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                ModelStamp {
+                    id: r.get(1)?,
+                    version: r.get(2)?,
+                    sha256: r.get(3)?,
+                },
+                r.get::<_, String>(4)?,
+                r.get::<_, bool>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (kind, model, result, has_heatmap, created_at) = row?;
+            if let (Some(kind), Ok(result)) = (JobKind::parse(&kind), serde_json::from_str(&result))
+            {
+                out.push(StoredAssessment {
+                    kind,
+                    model,
+                    result,
+                    has_heatmap,
+                    created_at,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The heat map a diagnosis model stored for an item, as PNG.
+    pub fn heatmap(&self, item_id: i64, model_id: &str) -> Result<Option<Vec<u8>>, CatalogError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT heatmap FROM assessments
+                 WHERE item_id = ?1 AND kind = 'diagnosis' AND model_id = ?2",
+                params![item_id, model_id],
+                |r| r.get::<_, Option<Vec<u8>>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+}

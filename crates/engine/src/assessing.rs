@@ -1,0 +1,249 @@
+//! Runs the pre-assessment queue: each item's file decoded once, then every model it is
+//! due for; results stored a chunk at a time so a kill loses only the chunk in flight.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::Serialize;
+use sr_catalog::{Job, JobKind, JobResult, ModelStamp, QueueCounts};
+use sr_models::Task;
+use ts_rs::TS;
+
+use crate::{Engine, EngineError, decode_format};
+
+/// The built-in capture-quality measure, named like a model in stored results.
+pub const QUALITY_MODEL: &str = "capture-quality";
+
+/// Jobs taken from the queue at a time; the queue's order is read again between chunks,
+/// so an item the reviewer opens is assessed next.
+const CHUNK: u32 = 16;
+
+/// Counters a front end reads while the queue runs.
+#[derive(Debug, Default)]
+pub struct AssessProgress {
+    done: AtomicU32,
+    failed: AtomicU32,
+}
+
+/// The app's background queue runner: woken when items become viewable, and once a
+/// minute in case a model was added.
+#[derive(Debug)]
+pub struct Assessor {
+    due: Mutex<bool>,
+    signal: Condvar,
+    running: AtomicBool,
+    progress: AssessProgress,
+}
+
+impl Default for Assessor {
+    fn default() -> Self {
+        Self {
+            due: Mutex::new(true),
+            signal: Condvar::new(),
+            running: AtomicBool::new(false),
+            progress: AssessProgress::default(),
+        }
+    }
+}
+
+/// What the Models screen shows of the queue.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AssessStatus {
+    pub queue: QueueCounts,
+    pub running: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AssessReport {
+    /// Jobs that ran and stored a result in this run.
+    pub ran: u32,
+    /// Jobs that failed in this run (their items show why).
+    pub failed: u32,
+    /// The whole queue after the run.
+    pub queue: QueueCounts,
+}
+
+impl Engine {
+    /// Runs the queue whenever there may be work, for the life of the process.
+    pub fn assess_forever(&self) {
+        loop {
+            {
+                let due = self
+                    .assessor
+                    .due
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let (mut due, _) = self
+                    .assessor
+                    .signal
+                    .wait_timeout_while(due, Duration::from_secs(60), |due| !*due)
+                    .unwrap_or_else(PoisonError::into_inner);
+                *due = false;
+            }
+            self.assessor.running.store(true, Ordering::Relaxed);
+            if let Err(e) = self.assess(None, &self.assessor.progress) {
+                eprintln!("secondread: assessing items failed: {e}");
+            }
+            self.assessor.running.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Tells the background runner that new items may need assessing.
+    pub(crate) fn wake_assessor(&self) {
+        *self
+            .assessor
+            .due
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = true;
+        self.assessor.signal.notify_all();
+    }
+
+    pub fn assess_status(&self) -> Result<AssessStatus, EngineError> {
+        Ok(AssessStatus {
+            queue: self.catalog().job_counts()?,
+            running: self.assessor.running.load(Ordering::Relaxed),
+        })
+    }
+
+    /// Every job the installed models call for: capture quality, and each usable
+    /// `classify` model's finding (none while ONNX Runtime is missing: they are queued
+    /// once it is there, rather than failing every item).
+    fn wanted_jobs(&self) -> Vec<(JobKind, String)> {
+        let mut wanted = vec![(JobKind::Quality, QUALITY_MODEL.to_string())];
+        let models = self.models.view();
+        if models.runtime_error.is_some() {
+            return wanted;
+        }
+        wanted.extend(
+            models
+                .models
+                .into_iter()
+                .filter(|m| m.usable && m.task == Task::Classify)
+                .map(|m| (JobKind::Diagnosis, m.id)),
+        );
+        wanted
+    }
+
+    /// Queues what new items need, then runs every due job (or only `item`'s).
+    pub fn assess(
+        &self,
+        item: Option<i64>,
+        progress: &AssessProgress,
+    ) -> Result<AssessReport, EngineError> {
+        let wanted = self.wanted_jobs();
+        let wanted: Vec<(JobKind, &str)> = wanted.iter().map(|(k, m)| (*k, m.as_str())).collect();
+        self.catalog().enqueue_jobs(&wanted)?;
+        let start = (
+            progress.done.load(Ordering::Relaxed),
+            progress.failed.load(Ordering::Relaxed),
+        );
+        loop {
+            let jobs = self.catalog().due_jobs(CHUNK, item)?;
+            if jobs.is_empty() {
+                break;
+            }
+            let finished = self.run_jobs(jobs);
+            for (_, outcome) in &finished {
+                let counter = if outcome.is_ok() {
+                    &progress.done
+                } else {
+                    &progress.failed
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            self.catalog().finish_jobs(&finished)?;
+        }
+        Ok(AssessReport {
+            ran: progress.done.load(Ordering::Relaxed) - start.0,
+            failed: progress.failed.load(Ordering::Relaxed) - start.1,
+            queue: self.catalog().job_counts()?,
+        })
+    }
+
+    /// Runs a chunk of jobs, one item per worker at a time.
+    fn run_jobs(&self, jobs: Vec<Job>) -> Vec<(Job, Result<JobResult, String>)> {
+        let mut by_item: BTreeMap<i64, Vec<Job>> = BTreeMap::new();
+        for job in jobs {
+            by_item.entry(job.item_id).or_default().push(job);
+        }
+        let items: Vec<Vec<Job>> = by_item.into_values().collect();
+        let workers = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(items.len());
+        let next = AtomicU32::new(0);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        while let Some(jobs) =
+                            items.get(next.fetch_add(1, Ordering::Relaxed) as usize)
+                        {
+                            done.extend(self.run_item(jobs));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
+
+    /// Decodes one item's first frame once and runs each of its jobs on it.
+    fn run_item(&self, jobs: &[Job]) -> Vec<(Job, Result<JobResult, String>)> {
+        let Some(first) = jobs.first() else {
+            return Vec::new();
+        };
+        let path = self.catalog().blob_path(&first.sha256);
+        let frame = self
+            .decoder
+            .frame(&path, decode_format(first.format), 0)
+            .map_err(|e| e.to_string());
+        jobs.iter()
+            .map(|job| {
+                let outcome = match &frame {
+                    Ok(frame) => self.run_job(job, frame),
+                    Err(reason) => Err(reason.clone()),
+                };
+                (job.clone(), outcome)
+            })
+            .collect()
+    }
+
+    fn run_job(&self, job: &Job, frame: &sr_decode::Frame) -> Result<JobResult, String> {
+        let to_json = |v: serde_json::Result<serde_json::Value>| v.map_err(|e| e.to_string());
+        match job.kind {
+            JobKind::Quality => {
+                let report =
+                    sr_assess::assess_quality(frame, &sr_assess::QualityThresholds::default());
+                Ok(JobResult {
+                    model: ModelStamp {
+                        id: QUALITY_MODEL.to_string(),
+                        version: sr_assess::VERSION.to_string(),
+                        sha256: None,
+                    },
+                    result: to_json(serde_json::to_value(&report))?,
+                    heatmap: None,
+                })
+            }
+            JobKind::Diagnosis => {
+                let model = self.models.open(&job.model_id).map_err(|e| e.to_string())?;
+                let finding = sr_assess::classify(&model, frame).map_err(|e| e.to_string())?;
+                Ok(JobResult {
+                    model: ModelStamp {
+                        id: finding.model.id.clone(),
+                        version: finding.model.version.clone(),
+                        sha256: Some(finding.model.sha256.clone()),
+                    },
+                    result: to_json(serde_json::to_value(&finding))?,
+                    heatmap: finding.heatmap.as_ref().map(sr_assess::HeatMap::png),
+                })
+            }
+        }
+    }
+}

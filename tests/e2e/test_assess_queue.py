@@ -1,0 +1,83 @@
+"""The pre-assessment queue from the shell: `secondread assess` killed part-way resumes
+without redoing finished jobs, and a job that fails marks its item only."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import numpy as np
+from PIL import Image
+
+from conftest import APP, cli
+
+ITEMS = 120
+
+
+def make_batch(root):
+    """A folder of distinct synthetic photos laid out like the bucket (no batch.json)."""
+    batch = root / "clinic-q" / "2026-11-26-queue-0001"
+    batch.mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    for n in range(ITEMS):
+        pixels = rng.integers(0, 255, (384, 384, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(batch / f"img-{n:04d}.png")
+    return root
+
+
+def query(data_dir, sql):
+    with sqlite3.connect(data_dir / "catalogue.sqlite3") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_a_killed_queue_resumes_without_redoing_finished_jobs(tmp_path):
+    data_dir = tmp_path / "data"
+    cli(data_dir, "import", str(make_batch(tmp_path / "bucket")))
+    total = 2 * ITEMS  # capture quality and the demo model for each photo
+
+    run = subprocess.Popen([str(APP), "--data-dir", str(data_dir), "assess", "--json"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    done = 0
+    while time.monotonic() < deadline and done < 32:
+        time.sleep(0.05)
+        done = query(data_dir, "SELECT count(*) FROM jobs WHERE state = 'done'")[0][0]
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    done_before = query(data_dir, "SELECT count(*) FROM jobs WHERE state = 'done'")[0][0]
+    assert 0 < done_before < total, done_before
+    # A job is done exactly when its result is stored.
+    stored = query(data_dir, "SELECT count(*) FROM assessments WHERE kind IN ('quality', 'diagnosis')")[0][0]
+    assert stored == done_before
+
+    report = json.loads(cli(data_dir, "assess", "--json"))
+    assert report["ran"] == total - done_before and report["failed"] == 0, report
+    assert report["queue"] == {"queued": 0, "done": total, "failed": 0}
+    per_item = query(data_dir, "SELECT item_id, count(*) FROM assessments "
+                               "WHERE kind IN ('quality', 'diagnosis') GROUP BY item_id")
+    assert len(per_item) == ITEMS and all(n == 2 for _, n in per_item)
+    stamped = query(data_dir, "SELECT DISTINCT model_id, model_version, model_sha256 FROM assessments "
+                              "WHERE kind = 'diagnosis'")
+    assert len(stamped) == 1 and stamped[0][0] == "demo-spots" and len(stamped[0][2]) == 64
+
+    again = json.loads(cli(data_dir, "assess", "--json"))
+    assert again["ran"] == 0
+
+
+def test_a_file_damaged_on_disk_fails_its_own_jobs_only(tmp_path):
+    data_dir = tmp_path / "data"
+    cli(data_dir, "import", str(make_batch(tmp_path / "bucket")))
+    [(item_id, sha256)] = query(data_dir, "SELECT id, blob_sha256 FROM items WHERE key = 'img-0005.png'")
+    blob = data_dir / "blobs" / sha256[:2] / sha256
+    blob.write_bytes(blob.read_bytes()[:200])
+
+    report = json.loads(cli(data_dir, "assess", "--json"))
+    assert report["failed"] == 2 and report["ran"] == 2 * (ITEMS - 1), report
+    failed = query(data_dir, "SELECT item_id, kind, error FROM jobs WHERE state = 'failed'")
+    assert {(i, k) for i, k, _ in failed} == {(item_id, "quality"), (item_id, "diagnosis")}
+    assert all(error for _, _, error in failed)
+
+    view = json.loads(cli(data_dir, "items", "--role", "doctor", "--json"))
+    assert len(view["rows"]) == ITEMS

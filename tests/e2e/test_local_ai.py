@@ -1,0 +1,71 @@
+"""End to end: the app assesses new items on its own with the local models, and the
+review screen shows the finding, its heat map over the image, and capture quality."""
+
+import json
+
+from conftest import cli
+from test_review import CANVAS, PAINTED, switch_role
+
+# A checksum of the canvas, sampled: it changes when the heat map is drawn or hidden.
+CHECKSUM = """
+const c = document.querySelector('canvas[data-testid=viewer-canvas]');
+const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+let sum = 0;
+for (let i = 0; i < d.length; i += 16) sum = (sum * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) % 1000000007;
+return sum;
+"""
+
+
+def open_row(app, key):
+    index = app.script(
+        "const rows = [...document.querySelectorAll('tr[data-item]')];"
+        "return rows.findIndex(r => r.innerText.includes(arguments[0]));", key)
+    assert index >= 0, f"{key} in the worklist"
+    app.script("const r = document.querySelectorAll('tr[data-item]')[arguments[0]];"
+               "r.scrollIntoView(); r.click();", index)
+    app.keys("Enter")
+    app.wait_for(CANVAS)
+    app.wait_until(lambda: app.script(PAINTED) > 50, "the first frame painted")
+
+
+def test_doctor_sees_the_local_finding_and_its_heat_map(launch, data_dir, shots):
+    app = launch(data_dir)
+    switch_role(app, "doctor")
+    open_row(app, "retina.png")
+    app.wait_for("[data-testid=local-finding]", timeout=90)
+    finding = app.text("[data-testid=local-finding]")
+    assert "bright spots" in finding and "demo, not for clinical use" in finding
+    assert "demo-spots 1.0.0" in finding and "% confidence" in finding
+    app.wait_for("[data-testid=finding-flagged]")
+    app.wait_for("[data-testid=heatmap-controls]")
+    app.wait_until(lambda: app.script("return document.querySelector('[data-testid=heatmap-controls] input').checked"),
+                   "the heat map switched on")
+    app.wait_until(lambda: app.script(CHECKSUM) == app.script(CHECKSUM), "the canvas settled")
+    with_map = app.script(CHECKSUM)
+    shots(app, "finding-with-heatmap")
+
+    app.keys("h")
+    app.wait_until(lambda: app.script(CHECKSUM) != with_map, "the heat map hidden by H")
+    without_map = app.script(CHECKSUM)
+    app.keys("h")
+    app.wait_until(lambda: app.script(CHECKSUM) == with_map, "the same heat map back")
+    assert without_map != with_map
+
+    # The finding was stored with the model that made it, for the record.
+    items = json.loads(cli(data_dir, "items", "--role", "doctor", "--json"))
+    assert items["rows"], items
+
+
+def test_technician_sees_capture_quality_with_the_reason(launch, data_dir, shots):
+    app = launch(data_dir)
+    switch_role(app, "technician")
+    open_row(app, "retina-blurred.jpg")
+    app.wait_for("[data-testid=quality-report]", timeout=90)
+    report = app.text("[data-testid=quality-report]")
+    assert "blurry" in report and "Laplacian variance" in report
+    assert "local-finding" not in app.script("return document.body.innerHTML")
+    shots(app, "quality-report")
+    app.keys("Escape")
+    open_row(app, "retina.png")
+    app.wait_for("[data-testid=quality-report]", timeout=90)
+    assert "Passes" in app.text("[data-testid=quality-report]")
