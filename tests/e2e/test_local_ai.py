@@ -2,9 +2,14 @@
 review screen shows the finding, its heat map over the image, and capture quality."""
 
 import json
+import shutil
+import time
 
 from conftest import cli
+from harness import ROOT
 from test_review import CANVAS, PAINTED, switch_role
+
+MODELS = ROOT / "models"
 
 # A checksum of the canvas, sampled: it changes when the heat map is drawn or hidden.
 CHECKSUM = """
@@ -69,3 +74,35 @@ def test_technician_sees_capture_quality_with_the_reason(launch, data_dir, shots
     open_row(app, "retina.png")
     app.wait_for("[data-testid=quality-report]", timeout=90)
     assert "Passes" in app.text("[data-testid=quality-report]")
+
+
+def test_models_screen_lists_each_model_its_check_device_and_the_queue(launch, data_dir, shots):
+    app = launch(data_dir)
+    app.click("button.models-button")
+    app.wait_for("tr[data-model='demo-spots']")
+    row = app.text("tr[data-model='demo-spots']")
+    assert "demo, not for clinical use" in row and "classify" in row and "verified" in row
+    assert "CPU" in row and "CUDA" in row  # the CPU, and why not CUDA
+    assert "Apache-2.0" in row and "Not for clinical use" in row
+    app.wait_until(lambda: "waiting" in app.text("[data-testid=assess-queue]"), "the queue's counts")
+    app.wait_until(lambda: " 0 waiting" in app.text("[data-testid=assess-queue]"), "the queue drained", timeout=120)
+    shots(app, "models")
+
+
+def test_a_site_model_that_fails_its_check_is_shown_refused(launch, data_dir):
+    site = data_dir / "models" / "demo-spots"
+    shutil.copytree(MODELS / "demo-spots", site)
+    manifest = site / "model.toml"
+    manifest.write_text(manifest.read_text().replace('version = "1.0.0"', 'version = "1.0.1"')
+                        .replace("width = 224", "width = 256"))
+    app = launch(data_dir)
+    app.click("button.models-button")
+    app.wait_for("tr[data-model='demo-spots']")
+    row = app.text("tr[data-model='demo-spots']")
+    assert "1.0.1" in row and "does not match its manifest" in row, row
+    # No item gets a finding from a model that cannot run as described.
+    app.click("button.models-button")
+    switch_role(app, "doctor")
+    open_row(app, "retina.png")
+    time.sleep(2)
+    assert not app.find_all("[data-testid=local-finding]")

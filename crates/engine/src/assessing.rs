@@ -108,10 +108,12 @@ impl Engine {
     }
 
     /// Every job the installed models call for: capture quality, and each usable
-    /// `classify` model's finding (none while ONNX Runtime is missing: they are queued
-    /// once it is there, rather than failing every item).
+    /// `classify` model's finding. None while ONNX Runtime is missing or for a model it
+    /// refuses: they are queued once that is mended, rather than failing every item
+    /// (the Models screen says why).
     fn wanted_jobs(&self) -> Vec<(JobKind, String)> {
         let mut wanted = vec![(JobKind::Quality, QUALITY_MODEL.to_string())];
+        self.models.open_all();
         let models = self.models.view();
         if models.runtime_error.is_some() {
             return wanted;
@@ -120,7 +122,7 @@ impl Engine {
             models
                 .models
                 .into_iter()
-                .filter(|m| m.usable && m.task == Task::Classify)
+                .filter(|m| m.usable && m.open_error.is_none() && m.task == Task::Classify)
                 .map(|m| (JobKind::Diagnosis, m.id)),
         );
         wanted

@@ -226,8 +226,10 @@ impl Engine {
         Ok(self.catalog().heatmap(item_id, model_id)?)
     }
 
-    /// Every installed model, its sha256 check and the device it runs on.
+    /// Every installed model, its sha256 check and the device it runs on (each usable
+    /// model is opened to find out).
     pub fn models(&self) -> ModelsView {
+        self.models.open_all();
         self.models.view()
     }
 

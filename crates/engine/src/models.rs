@@ -26,6 +26,9 @@ pub struct ModelView {
     pub usable: bool,
     /// The device it runs on, once opened.
     pub provider: Option<Provider>,
+    /// Why ONNX Runtime would not open it (a shape or output its manifest does not
+    /// describe), if it was tried.
+    pub open_error: Option<String>,
 }
 
 /// A manifest that could not be read, shown beside the models.
@@ -47,6 +50,8 @@ pub struct ModelShelf {
     registry: ModelRegistry,
     runtime: Runtime,
     open: Mutex<HashMap<String, Arc<LoadedModel>>>,
+    /// Why a model failed to open, so the Models screen can say so.
+    refused: Mutex<HashMap<String, String>>,
 }
 
 impl ModelShelf {
@@ -55,6 +60,7 @@ impl ModelShelf {
             registry: ModelRegistry::scan(roots),
             runtime: Runtime::new(runtime),
             open: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
         }
     }
 
@@ -63,9 +69,32 @@ impl ModelShelf {
         if let Some(model) = self.lock().get(id) {
             return Ok(Arc::clone(model));
         }
-        let model = Arc::new(self.runtime.load(self.registry.get(id)?)?);
-        self.lock().insert(id.to_string(), Arc::clone(&model));
-        Ok(model)
+        let loaded = self.runtime.load(self.registry.get(id)?);
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        match loaded {
+            Ok(model) => {
+                refused.remove(id);
+                let model = Arc::new(model);
+                self.lock().insert(id.to_string(), Arc::clone(&model));
+                Ok(model)
+            }
+            Err(e) => {
+                if !matches!(e, ModelError::RuntimeUnavailable(_)) {
+                    refused.insert(id.to_string(), e.to_string());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Opens every model whose file checks out, so the view can name each one's device
+    /// (or why it cannot run).
+    pub fn open_all(&self) {
+        for entry in self.registry.entries() {
+            if entry.integrity == Integrity::Verified {
+                let _ = self.open(&entry.manifest.id);
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LoadedModel>>> {
@@ -74,6 +103,7 @@ impl ModelShelf {
 
     pub fn view(&self) -> ModelsView {
         let open = self.lock();
+        let refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
         let models = self
             .registry
             .entries()
@@ -100,6 +130,7 @@ impl ModelShelf {
                     check,
                     usable,
                     provider: open.get(&m.id).map(|model| model.provider().clone()),
+                    open_error: refused.get(&m.id).cloned(),
                 }
             })
             .collect();

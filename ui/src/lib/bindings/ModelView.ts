@@ -13,4 +13,9 @@ check: string, usable: boolean,
 /**
  * The device it runs on, once opened.
  */
-provider: Provider | null, };
+provider: Provider | null, 
+/**
+ * Why ONNX Runtime would not open it (a shape or output its manifest does not
+ * describe), if it was tried.
+ */
+open_error: string | null, };
