@@ -106,3 +106,30 @@ def test_a_site_model_that_fails_its_check_is_shown_refused(launch, data_dir):
     open_row(app, "retina.png")
     time.sleep(2)
     assert not app.find_all("[data-testid=local-finding]")
+
+
+def test_worklists_sort_by_the_local_reads(launch, data_dir, shots):
+    cli(data_dir, "assess")
+    by_finding = json.loads(cli(data_dir, "items", "--role", "doctor", "--sort", "finding", "--json"))["rows"]
+    probabilities = [r["local_flag_probability"] for r in by_finding if r["local_flag_probability"] is not None]
+    assert len(probabilities) > 10 and probabilities == sorted(probabilities, reverse=True)
+    worst = json.loads(cli(data_dir, "items", "--role", "technician", "--sort", "quality-worst", "--json"))["rows"]
+    failing = [bool(r["quality_issues"]) for r in worst if r["quality_issues"] is not None]
+    assert failing[0] and failing == sorted(failing, reverse=True)
+
+    app = launch(data_dir)
+    switch_role(app, "doctor")
+    app.script("const s = document.querySelector('select[data-filter=sort]');"
+               "s.value = 'finding'; s.dispatchEvent(new Event('change', {bubbles: true}));")
+    app.wait_until(lambda: app.script("return document.querySelector('tr[data-index=\"0\"]').dataset.item")
+                   == str(by_finding[0]["id"]), "the strongest finding on top")
+    assert by_finding[0]["local_finding"] in app.text("tr[data-index='0'] [data-testid=local-ai]")
+    shots(app, "doctor-by-finding")
+
+    switch_role(app, "technician")
+    app.script("const s = document.querySelector('select[data-filter=sort]');"
+               "s.value = 'quality_worst'; s.dispatchEvent(new Event('change', {bubbles: true}));")
+    app.wait_until(lambda: app.script("return document.querySelector('tr[data-index=\"0\"]').dataset.item")
+                   == str(worst[0]["id"]), "the worst capture on top")
+    assert worst[0]["quality_issues"][0].replace("_", "-") in app.text("tr[data-index='0'] [data-testid=quality]")
+    shots(app, "technician-worst-first")

@@ -53,6 +53,8 @@ pub struct Finding {
     pub scores: Vec<LabelScore>,
     /// The manifest's flag label reached its threshold.
     pub flagged: bool,
+    /// The flag label's probability: how strongly the model points at a finding.
+    pub flag_probability: f32,
     #[serde(skip)]
     #[ts(skip)]
     pub heatmap: Option<HeatMap>,
@@ -96,9 +98,11 @@ pub fn classify(model: &LoadedModel, frame: &Frame) -> Result<Finding, ModelErro
         .max_by(|a, b| a.probability.total_cmp(&b.probability))
         .cloned()
         .ok_or_else(|| mismatch("it gave no scores".into()))?;
-    let flagged = scores.iter().any(|s| {
-        s.label == manifest.thresholds.flag_label && s.probability >= manifest.thresholds.flag_at
-    });
+    let flag_probability = scores
+        .iter()
+        .find(|s| s.label == manifest.thresholds.flag_label)
+        .map_or(0.0, |s| s.probability);
+    let flagged = flag_probability >= manifest.thresholds.flag_at;
     let heatmap = match &manifest.output.heatmap {
         Some(name) => Some(heat_map(&outputs[name]).map_err(mismatch)?),
         None => None,
@@ -110,6 +114,7 @@ pub fn classify(model: &LoadedModel, frame: &Frame) -> Result<Finding, ModelErro
         confidence: top.probability,
         scores,
         flagged,
+        flag_probability,
         heatmap,
     })
 }

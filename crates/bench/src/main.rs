@@ -92,5 +92,6 @@ fn query(tenant: Option<&str>, state: Option<ItemState>) -> WorklistQuery {
         batch: None,
         state,
         limit: 1000,
+        sort: Default::default(),
     }
 }

@@ -32,7 +32,7 @@ pub use manifest::{
 pub use model::*;
 pub use remote::RemoteObject;
 pub use verdicts::NewVerdict;
-pub use worklist::{BatchSummary, StateCounts, Worklist, WorklistQuery, WorklistRow};
+pub use worklist::{BatchSummary, StateCounts, Worklist, WorklistQuery, WorklistRow, WorklistSort};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {

@@ -15,6 +15,36 @@ pub struct WorklistQuery {
     pub state: Option<ItemState>,
     /// At most this many rows come back; counts always cover the whole filter.
     pub limit: u32,
+    #[serde(default)]
+    pub sort: WorklistSort,
+}
+
+/// The order of a worklist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum WorklistSort {
+    /// Tenant, batch, item: the order they arrived in.
+    #[default]
+    Arrival,
+    /// The local model's strongest findings first; items it has not read last.
+    Finding,
+    /// Captures that fail the quality checks first, blurriest first.
+    QualityWorst,
+}
+
+impl WorklistSort {
+    fn order_by(self) -> &'static str {
+        match self {
+            WorklistSort::Arrival => "b.tenant, b.batch_key, i.key",
+            WorklistSort::Finding => {
+                "json_extract(d.result, '$.flag_probability') DESC NULLS LAST, b.tenant, b.batch_key, i.key"
+            }
+            WorklistSort::QualityWorst => {
+                "json_array_length(q.result, '$.flags') DESC NULLS LAST,
+                 json_extract(q.result, '$.laplacian_variance') ASC, b.tenant, b.batch_key, i.key"
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -31,6 +61,13 @@ pub struct WorklistRow {
     /// The AI's first read, as the batch delivered it.
     pub ai_finding: Option<String>,
     pub ai_confidence: Option<f32>,
+    /// The local diagnosis model's finding, once it has read the item.
+    pub local_finding: Option<String>,
+    /// Its flag label's probability, and whether that raised the flag.
+    pub local_flag_probability: Option<f32>,
+    pub local_flagged: Option<bool>,
+    /// What the capture-quality check found wrong (empty: it passes), once assessed.
+    pub quality_issues: Option<Vec<String>>,
     /// The latest decision of this role's kind, if any.
     pub decision: Option<Decision>,
     pub decided_at: Option<String>,
@@ -112,10 +149,15 @@ impl Catalog {
             "SELECT i.id, b.tenant, b.batch_key, i.key, i.format, i.subject, i.frames,
                     {STATE_SQL}, i.error, v.body, v.uuid,
                     (SELECT a.result FROM assessments a WHERE a.item_id = i.id AND a.kind = 'batch'
-                     ORDER BY a.id DESC LIMIT 1)
+                     ORDER BY a.id DESC LIMIT 1),
+                    d.result, q.result
              {joins} LEFT JOIN verdict_events v ON v.uuid = r.latest_verdict
+             LEFT JOIN assessments d ON d.id = (SELECT a.id FROM assessments a
+                 WHERE a.item_id = i.id AND a.kind = 'diagnosis' ORDER BY a.model_id LIMIT 1)
+             LEFT JOIN assessments q ON q.item_id = i.id AND q.kind = 'quality'
              WHERE {filter}{state_filter}
-             ORDER BY b.tenant, b.batch_key, i.key LIMIT ?{}",
+             ORDER BY {} LIMIT ?{}",
+            query.sort.order_by(),
             args.len()
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -132,9 +174,12 @@ impl Catalog {
                 })?),
                 None => None,
             };
-            let ai: Option<serde_json::Value> = row
-                .get::<_, Option<String>>(11)?
-                .and_then(|text| serde_json::from_str(&text).ok());
+            let json = |index: usize| -> rusqlite::Result<Option<serde_json::Value>> {
+                Ok(row
+                    .get::<_, Option<String>>(index)?
+                    .and_then(|text| serde_json::from_str(&text).ok()))
+            };
+            let (ai, local, quality) = (json(11)?, json(12)?, json(13)?);
             out.push(WorklistRow {
                 id: row.get(0)?,
                 tenant: row.get(1)?,
@@ -154,6 +199,21 @@ impl Catalog {
                     .as_ref()
                     .and_then(|a| a.get("confidence")?.as_f64())
                     .map(|c| c as f32),
+                local_finding: local
+                    .as_ref()
+                    .and_then(|f| f.get("label")?.as_str().map(str::to_owned)),
+                local_flag_probability: local
+                    .as_ref()
+                    .and_then(|f| f.get("flag_probability")?.as_f64())
+                    .map(|p| p as f32),
+                local_flagged: local.as_ref().and_then(|f| f.get("flagged")?.as_bool()),
+                quality_issues: quality.as_ref().and_then(|q| {
+                    q.get("flags")?
+                        .as_array()?
+                        .iter()
+                        .map(|f| f.get("issue")?.as_str().map(str::to_owned))
+                        .collect()
+                }),
                 decided_at: latest.as_ref().map(|v| v.decided_at.clone()),
                 decision: latest.map(|v| v.decision),
             });

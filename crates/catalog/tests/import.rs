@@ -46,6 +46,7 @@ fn errors(catalog: &Catalog) -> Vec<(String, String)> {
             batch: None,
             state: Some(ItemState::Error),
             limit: 100,
+            sort: Default::default(),
         })
         .unwrap();
     list.rows

@@ -49,6 +49,7 @@ fn worklist(catalog: &Catalog, role: Role) -> Vec<(i64, ItemState, Option<Decisi
             batch: None,
             state: None,
             limit: 100,
+            sort: Default::default(),
         })
         .unwrap()
         .rows

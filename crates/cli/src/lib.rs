@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
-use sr_engine::catalog::{BatchKind, ItemFailure, ItemState, Role, WorklistQuery};
+use sr_engine::catalog::{BatchKind, ItemFailure, ItemState, Role, WorklistQuery, WorklistSort};
 use sr_engine::pull as sr_pull;
 use sr_engine::{DevicePreference, Engine, EngineConfig, EngineError, RuntimeConfig};
 
@@ -58,6 +58,8 @@ pub enum Verb {
         state: Option<StateArg>,
         #[arg(long, default_value_t = 10_000)]
         limit: u32,
+        #[arg(long, value_enum, default_value_t = SortArg::Arrival)]
+        sort: SortArg,
     },
     /// Every recorded decision, oldest first.
     Verdicts,
@@ -103,6 +105,26 @@ pub enum Verb {
 pub enum SourceAction {
     /// Store the secret access key read from standard input (one line).
     SetSecret { name: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    /// Tenant, batch, item.
+    Arrival,
+    /// The local model's strongest findings first.
+    Finding,
+    /// Captures failing the quality checks first, blurriest first.
+    QualityWorst,
+}
+
+impl From<SortArg> for WorklistSort {
+    fn from(s: SortArg) -> Self {
+        match s {
+            SortArg::Arrival => WorklistSort::Arrival,
+            SortArg::Finding => WorklistSort::Finding,
+            SortArg::QualityWorst => WorklistSort::QualityWorst,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -320,6 +342,7 @@ fn execute(
             batch,
             state,
             limit,
+            sort,
         } => {
             let list = Engine::open(config)?.worklist(&WorklistQuery {
                 role: role.into(),
@@ -327,6 +350,7 @@ fn execute(
                 batch,
                 state: state.map(Into::into),
                 limit,
+                sort: sort.into(),
             })?;
             emit(json, &list, || {
                 list.rows

@@ -21,6 +21,7 @@ fn query(role: Role, state: Option<ItemState>) -> WorklistQuery {
         batch: None,
         state,
         limit: 1000,
+        sort: Default::default(),
     }
 }
 

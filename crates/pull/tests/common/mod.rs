@@ -185,6 +185,7 @@ pub fn errors(catalog: &Mutex<Catalog>) -> Vec<(String, String)> {
             batch: None,
             state: Some(ItemState::Error),
             limit: 100,
+            sort: Default::default(),
         })
         .unwrap();
     list.rows

@@ -9,6 +9,18 @@ export type WorklistRow = { id: number, tenant: string, batch: string, key: stri
  */
 ai_finding: string | null, ai_confidence: number | null, 
 /**
+ * The local diagnosis model's finding, once it has read the item.
+ */
+local_finding: string | null, 
+/**
+ * Its flag label's probability, and whether that raised the flag.
+ */
+local_flag_probability: number | null, local_flagged: boolean | null, 
+/**
+ * What the capture-quality check found wrong (empty: it passes), once assessed.
+ */
+quality_issues: Array<string> | null, 
+/**
  * The latest decision of this role's kind, if any.
  */
 decision: Decision | null, decided_at: string | null, };
