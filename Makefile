@@ -130,6 +130,7 @@ bench: deps ui demo-data
 	cp $(PDFIUM) target/release/libpdfium.so
 	cp $(ONNXRUNTIME) target/release/libonnxruntime.so
 	$(PY) tests/bench/run.py
+	$(PY) tests/bench/infer.py
 	$(call with-keyring,$(PY) tests/bench/pull.py)
 
 clean:

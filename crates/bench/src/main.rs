@@ -1,97 +1,21 @@
-//! `sr-bench worklist [ITEMS]`: a worklist query on a synthetic catalogue of ITEMS items
-//! (default 100,000), with some decided, printed as one JSON line for tests/bench/run.py.
+//! Benchmarks of the engine that need no window, each printing one JSON line for
+//! tests/bench:
+//! - `sr-bench worklist [ITEMS]`
+//! - `sr-bench classify MODELS_DIR MODEL_ID THREADS FILE...`
 
-use std::fs;
-use std::time::Instant;
-
-use sr_catalog::{
-    BatchKind, Catalog, Decision, DiagnosisDecision, ImportOptions, ItemState, NewVerdict,
-    Reviewer, Role, WorklistQuery,
-};
-
-const BATCH_SIZE: usize = 1000;
-const DECIDED: usize = 2000;
-const RUNS: usize = 30;
+mod classify;
+mod worklist;
 
 fn main() {
-    let items: usize = std::env::args()
-        .nth(2)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(100_000);
-    let src = tempfile::tempdir().expect("temp dir");
-    let data = tempfile::tempdir().expect("temp dir");
-    for i in 0..items {
-        let dir = src
-            .path()
-            .join(format!("tenant-{}", i / (BATCH_SIZE * 10)))
-            .join(format!("batch-{:04}", i / BATCH_SIZE));
-        if i % BATCH_SIZE == 0 {
-            fs::create_dir_all(&dir).expect("batch dir");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("worklist") => worklist::run(&args[1..]),
+        Some("classify") => classify::run(&args[1..]),
+        _ => {
+            eprintln!(
+                "usage: sr-bench worklist [ITEMS] | classify MODELS_DIR MODEL_ID THREADS FILE..."
+            );
+            std::process::exit(2);
         }
-        // One shared content: the blob store keeps it once, so setup stays quick.
-        fs::write(dir.join(format!("img-{i:06}.png")), b"x").expect("item");
-    }
-    let mut catalog = Catalog::open(data.path()).expect("catalogue");
-    let setup = Instant::now();
-    catalog
-        .import_dir(
-            src.path(),
-            &ImportOptions {
-                default_kind: BatchKind::Imaging,
-                source: "bench".into(),
-            },
-        )
-        .expect("import");
-    let import_s = setup.elapsed().as_secs_f64();
-    let first = catalog.worklist(&query(None, None)).expect("worklist").rows;
-    for row in first.iter().take(DECIDED.min(items)) {
-        catalog
-            .record_verdict(NewVerdict {
-                item_id: row.id,
-                decision: Decision::Diagnosis(DiagnosisDecision::Agree),
-                note: String::new(),
-                reviewer: Reviewer {
-                    subject: "bench".into(),
-                    username: "bench".into(),
-                },
-                role: Role::Doctor,
-                time_spent_ms: 1,
-            })
-            .expect("verdict");
-    }
-
-    let mut timings = Vec::new();
-    for run in 0..RUNS {
-        let q = match run % 3 {
-            0 => query(None, None),
-            1 => query(Some("tenant-1"), None),
-            _ => query(None, Some(ItemState::Decided)),
-        };
-        let start = Instant::now();
-        let list = catalog.worklist(&q).expect("worklist");
-        timings.push(start.elapsed().as_secs_f64() * 1000.0);
-        assert!(!list.rows.is_empty());
-    }
-    timings.sort_by(f64::total_cmp);
-    let pct = |p: f64| timings[((timings.len() - 1) as f64 * p).round() as usize];
-    println!(
-        "{}",
-        serde_json::json!({
-            "items": items,
-            "import_s": import_s,
-            "query_ms_p50": pct(0.5),
-            "query_ms_p95": pct(0.95),
-        })
-    );
-}
-
-fn query(tenant: Option<&str>, state: Option<ItemState>) -> WorklistQuery {
-    WorklistQuery {
-        role: Role::Doctor,
-        tenant: tenant.map(str::to_owned),
-        batch: None,
-        state,
-        limit: 1000,
-        sort: Default::default(),
     }
 }
