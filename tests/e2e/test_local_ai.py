@@ -67,7 +67,7 @@ def test_technician_sees_capture_quality_with_the_reason(launch, data_dir, shots
     open_row(app, "retina-blurred.jpg")
     app.wait_for("[data-testid=quality-report]", timeout=90)
     report = app.text("[data-testid=quality-report]")
-    assert "blurry" in report and "Laplacian variance" in report
+    assert "blurry" in report and "Laplacian variance" in report and "BRISQUE" in report
     assert "local-finding" not in app.script("return document.body.innerHTML")
     shots(app, "quality-report")
     app.keys("Escape")
@@ -84,6 +84,8 @@ def test_models_screen_lists_each_model_its_check_device_and_the_queue(launch, d
     assert "demo, not for clinical use" in row and "classify" in row and "verified" in row
     assert "CPU" in row and "CUDA" in row  # the CPU, and why not CUDA
     assert "Apache-2.0" in row and "Not for clinical use" in row
+    quality = app.text("tr[data-model='capture-quality']")
+    assert "verified" in quality and "BRISQUE" in quality
     app.wait_until(lambda: "waiting" in app.text("[data-testid=assess-queue]"), "the queue's counts")
     app.wait_until(lambda: " 0 waiting" in app.text("[data-testid=assess-queue]"), "the queue drained", timeout=120)
     shots(app, "models")

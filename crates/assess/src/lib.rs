@@ -5,12 +5,16 @@
 /// Stored with every capture-quality result, as a model's version would be.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+mod brisque;
 mod diagnosis;
 mod luma;
 mod preprocess;
 mod quality;
+mod quality_model;
 
+pub use brisque::{Brisque, BrisqueError};
 pub use diagnosis::{Finding, HeatMap, LabelScore, classify};
 pub use luma::Luma;
 pub use preprocess::input_tensor;
 pub use quality::{QualityFlag, QualityIssue, QualityReport, QualityThresholds, assess_quality};
+pub use quality_model::{QUALITY_FILE, QualityModel};

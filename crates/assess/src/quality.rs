@@ -29,6 +29,8 @@ pub struct QualityThresholds {
     pub min_highlight: f32,
     /// Overexposed when even the darkest 1 % stays over this.
     pub max_shadow: f32,
+    /// Above this BRISQUE score (0 best, ~100 worst) the capture is flagged distorted.
+    pub max_brisque: f32,
 }
 
 impl Default for QualityThresholds {
@@ -41,6 +43,7 @@ impl Default for QualityThresholds {
             max_mean: 0.85,
             min_highlight: 0.35,
             max_shadow: 0.65,
+            max_brisque: 75.0,
         }
     }
 }
@@ -51,6 +54,8 @@ pub enum QualityIssue {
     Blurry,
     Underexposed,
     Overexposed,
+    /// Noise, compression or blur that the no-reference score sees.
+    Distorted,
 }
 
 /// One problem found, with the measure and limit that say so.
@@ -70,6 +75,8 @@ pub struct QualityReport {
     /// Brightness of the darkest and the brightest 1 % of pixels.
     pub shadow: f32,
     pub highlight: f32,
+    /// BRISQUE, 0 best to about 100 worst; none without its model or for a flat image.
+    pub brisque: Option<f32>,
     /// Empty when the capture passes.
     pub flags: Vec<QualityFlag>,
 }
@@ -129,6 +136,7 @@ pub fn assess_quality(frame: &Frame, limits: &QualityThresholds) -> QualityRepor
         bright_clipped,
         shadow,
         highlight,
+        brisque: None,
         flags,
     }
 }

@@ -1,24 +1,11 @@
 //! Capture quality on the demo photos (scikit-image's retina, IHC and microaneurysm
 //! images with blurred and mis-exposed copies) and on sharp/blurred pairs made here.
 
-use std::path::PathBuf;
+mod common;
 
+use common::photo;
 use sr_assess::{QualityIssue, QualityThresholds, assess_quality};
-use sr_decode::{DecodeConfig, Decoder, Format, Frame, Pixels};
-
-fn photo(name: &str) -> Frame {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/demo-data/clinic-b/2026-11-22-photo-0004");
-    assert!(dir.is_dir(), "no demo data: run `make demo-data` first");
-    let format = if name.ends_with(".png") {
-        Format::Png
-    } else {
-        Format::Jpeg
-    };
-    Decoder::new(DecodeConfig::default())
-        .frame(&dir.join(name), format, 0)
-        .unwrap()
-}
+use sr_decode::{Frame, Pixels};
 
 fn issues(name: &str) -> Vec<QualityIssue> {
     assess_quality(&photo(name), &QualityThresholds::default())

@@ -217,18 +217,39 @@ impl Engine {
             .collect()
     }
 
+    /// Capture quality with the installed check (BRISQUE included), or sharpness and
+    /// exposure alone under the built-in thresholds when it is missing or refused.
+    pub(crate) fn quality_of_frame(
+        &self,
+        frame: &sr_decode::Frame,
+    ) -> (sr_assess::QualityReport, ModelStamp) {
+        match self.models.quality() {
+            Ok(check) => (
+                check.assess(frame),
+                ModelStamp {
+                    id: check.id.clone(),
+                    version: check.version.clone(),
+                    sha256: Some(check.sha256.clone()),
+                },
+            ),
+            Err(_) => (
+                sr_assess::assess_quality(frame, &sr_assess::QualityThresholds::default()),
+                ModelStamp {
+                    id: QUALITY_MODEL.to_string(),
+                    version: sr_assess::VERSION.to_string(),
+                    sha256: None,
+                },
+            ),
+        }
+    }
+
     fn run_job(&self, job: &Job, frame: &sr_decode::Frame) -> Result<JobResult, String> {
         let to_json = |v: serde_json::Result<serde_json::Value>| v.map_err(|e| e.to_string());
         match job.kind {
             JobKind::Quality => {
-                let report =
-                    sr_assess::assess_quality(frame, &sr_assess::QualityThresholds::default());
+                let (report, model) = self.quality_of_frame(frame);
                 Ok(JobResult {
-                    model: ModelStamp {
-                        id: QUALITY_MODEL.to_string(),
-                        version: sr_assess::VERSION.to_string(),
-                        sha256: None,
-                    },
+                    model,
                     result: to_json(serde_json::to_value(&report))?,
                     heatmap: None,
                 })

@@ -24,7 +24,7 @@ use sr_decode::{DecodeConfig, Decoder};
 pub use assessing::{AssessProgress, AssessReport, AssessStatus, QUALITY_MODEL};
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
-pub use models::{ModelProblem, ModelView, ModelsView};
+pub use models::{ModelProblem, ModelView, ModelsView, QualityCheckView};
 pub use pulls::{PullBoard, PullOutcome, SourceForm, SourceKind, SourceView, SourcesView};
 pub use sr_assess::{Finding, HeatMap, LabelScore};
 pub use sr_catalog as catalog;
@@ -202,10 +202,7 @@ impl Engine {
     /// technician's spot check or a script.
     pub fn quality_of_file(&self, path: &Path) -> Result<sr_assess::QualityReport, EngineError> {
         let frame = self.decoder.frame(path, self.format_of(path)?, 0)?;
-        Ok(sr_assess::assess_quality(
-            &frame,
-            &sr_assess::QualityThresholds::default(),
-        ))
+        Ok(self.quality_of_frame(&frame).0)
     }
 
     /// The decoder's format for a file outside the catalogue, by its name.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
+use sr_assess::{QUALITY_FILE, QualityModel};
 use sr_models::{
     Integrity, LoadedModel, ModelError, ModelRegistry, Provider, Runtime, RuntimeConfig,
 };
@@ -38,9 +39,23 @@ pub struct ModelProblem {
     pub reason: String,
 }
 
+/// The capture-quality check (sharpness, exposure, BRISQUE) as installed.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct QualityCheckView {
+    pub id: String,
+    pub version: String,
+    pub licence: String,
+    pub intended_use: String,
+    /// The BRISQUE model's sha256, when it loaded.
+    pub sha256: Option<String>,
+    /// "verified", or why BRISQUE is off (sharpness and exposure still run).
+    pub check: String,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ModelsView {
     pub models: Vec<ModelView>,
+    pub quality: QualityCheckView,
     pub problems: Vec<ModelProblem>,
     /// Why no model can run at all (ONNX Runtime missing), if so.
     pub runtime_error: Option<String>,
@@ -48,6 +63,7 @@ pub struct ModelsView {
 
 pub struct ModelShelf {
     registry: ModelRegistry,
+    quality: Result<QualityModel, String>,
     runtime: Runtime,
     open: Mutex<HashMap<String, Arc<LoadedModel>>>,
     /// Why a model failed to open, so the Models screen can say so.
@@ -58,10 +74,16 @@ impl ModelShelf {
     pub fn new(roots: &[PathBuf], runtime: RuntimeConfig) -> Self {
         Self {
             registry: ModelRegistry::scan(roots),
+            quality: load_quality(roots),
             runtime: Runtime::new(runtime),
             open: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The capture-quality check with BRISQUE, or why it is not there.
+    pub fn quality(&self) -> Result<&QualityModel, &str> {
+        self.quality.as_ref().map_err(String::as_str)
     }
 
     /// The model, opened on first use.
@@ -134,8 +156,27 @@ impl ModelShelf {
                 }
             })
             .collect();
+        let quality = match &self.quality {
+            Ok(q) => QualityCheckView {
+                id: q.id.clone(),
+                version: q.version.clone(),
+                licence: q.licence.clone(),
+                intended_use: q.intended_use.clone(),
+                sha256: Some(q.sha256.clone()),
+                check: "verified".into(),
+            },
+            Err(reason) => QualityCheckView {
+                id: crate::QUALITY_MODEL.into(),
+                version: sr_assess::VERSION.into(),
+                licence: "Apache-2.0".into(),
+                intended_use: "Sharpness and exposure only: BRISQUE is off.".into(),
+                sha256: None,
+                check: reason.clone(),
+            },
+        };
         ModelsView {
             models,
+            quality,
             problems: self
                 .registry
                 .problems()
@@ -147,5 +188,23 @@ impl ModelShelf {
                 .collect(),
             runtime_error: self.runtime.check().err().map(|e| e.to_string()),
         }
+    }
+}
+
+/// The last `<root>/<folder>/quality.toml` found, loaded; a site's own check replaces
+/// the bundled one like models do.
+fn load_quality(roots: &[PathBuf]) -> Result<QualityModel, String> {
+    let found = roots
+        .iter()
+        .filter_map(|root| std::fs::read_dir(root).ok())
+        .flat_map(|dirs| {
+            let mut dirs: Vec<PathBuf> = dirs.flatten().map(|d| d.path()).collect();
+            dirs.sort();
+            dirs
+        })
+        .rfind(|dir| dir.join(QUALITY_FILE).is_file());
+    match found {
+        Some(dir) => QualityModel::load(&dir),
+        None => Err(format!("no {QUALITY_FILE} is installed: BRISQUE is off")),
     }
 }

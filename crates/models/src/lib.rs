@@ -13,6 +13,6 @@ pub use error::ModelError;
 pub use manifest::{
     Activation, Colour, InputSpec, Layout, ModelManifest, OutputSpec, Task, Thresholds,
 };
-pub use registry::{Integrity, ManifestProblem, ModelEntry, ModelRegistry};
+pub use registry::{Integrity, ManifestProblem, ModelEntry, ModelRegistry, sha256_of};
 pub use runtime::{DevicePreference, Provider, ProviderKind, Runtime, RuntimeConfig};
 pub use session::{LoadedModel, ModelRef, Outputs, Tensor};

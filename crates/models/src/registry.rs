@@ -124,7 +124,8 @@ impl ModelRegistry {
     }
 }
 
-fn sha256_of(path: &Path) -> std::io::Result<String> {
+/// The file's sha256, as manifests write it (lowercase hex).
+pub fn sha256_of(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];

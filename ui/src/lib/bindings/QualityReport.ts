@@ -7,6 +7,10 @@ export type QualityReport = { laplacian_variance: number, tenengrad: number, mea
  */
 shadow: number, highlight: number, 
 /**
+ * BRISQUE, 0 best to about 100 worst; none without its model or for a flat image.
+ */
+brisque: number | null, 
+/**
  * Empty when the capture passes.
  */
 flags: Array<QualityFlag>, };
