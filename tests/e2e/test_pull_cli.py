@@ -3,6 +3,7 @@
 
 import json
 import re
+import sqlite3
 import subprocess
 import uuid
 
@@ -84,3 +85,41 @@ def test_an_unknown_source_names_the_sources_file(tmp_path):
     assert result.returncode != 0
     error = json.loads(result.stderr)
     assert error["code"] == "source" and "no such source" in error["message"]
+
+
+def test_a_model_in_the_bucket_is_installed_and_reads_the_pulled_items(s3, tmp_path):
+    """A site publishes its own model under models/; the next pull installs it and the
+    queue runs it on every image."""
+    client = boto3.client("s3", endpoint_url=s3, region_name="us-east-1",
+                          aws_access_key_id="AKIDEMO", aws_secret_access_key="demo-secret")
+    demo = harness.ROOT / "models" / "demo-spots"
+    manifest = (demo / "model.toml").read_text().replace('id = "demo-spots"', 'id = "site-spots"')
+    client.put_object(Bucket="captures", Key="models/site-spots/model.toml", Body=manifest.encode())
+    client.upload_file(str(demo / "model.onnx"), "captures", "models/site-spots/model.onnx")
+    name = f"site-{uuid.uuid4().hex[:8]}"
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f'[[source]]\nname = "{name}"\ntype = "s3"\nendpoint = "{s3}"\nregion = "us-east-1"\n'
+        f'bucket = "captures"\naccess_key_id = "AKIDEMO"\n'
+    )
+    data = tmp_path / "data"
+    assert run(data, "source", "set-secret", name, stdin="demo-secret\n").returncode == 0
+
+    report = json.loads(cli(data, "pull", "--source", name, "--sources", str(sources), "--json"))
+    assert report["models"] == [{"id": "site-spots", "version": "1.0.0", "outcome": {"state": "installed"}}]
+    assert report["batches"] == 2  # models/ is not a tenant
+    models = json.loads(cli(data, "models", "--json"))["models"]
+    site = next(m for m in models if m["id"] == "site-spots")
+    assert site["usable"] and site["check"] == "verified"
+
+    cli(data, "assess")
+    rows = json.loads(cli(data, "items", "--role", "doctor", "--json"))["rows"]
+    assessed = [r for r in rows if r["state"] != "error"]
+    assert assessed and all(r["local_finding"] is not None for r in assessed)
+    stamped = {m for (m,) in harness_query(data, "SELECT DISTINCT model_id FROM assessments WHERE kind = 'diagnosis'")}
+    assert "site-spots" in stamped
+
+
+def harness_query(data_dir, sql):
+    with sqlite3.connect(data_dir / "catalogue.sqlite3") as db:
+        return db.execute(sql).fetchall()

@@ -286,6 +286,7 @@ fn execute(
                     tenant,
                     batch,
                     cache_quota_bytes: file.cache.quota_bytes(),
+                    ..sr_pull::PullOptions::default()
                 },
                 &counters,
             );

@@ -223,7 +223,7 @@ impl Engine {
         &self,
         frame: &sr_decode::Frame,
     ) -> (sr_assess::QualityReport, ModelStamp) {
-        match self.models.quality() {
+        match self.models.quality().as_ref() {
             Ok(check) => (
                 check.assess(frame),
                 ModelStamp {

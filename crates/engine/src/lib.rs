@@ -92,6 +92,8 @@ pub struct Engine {
     decoder: Decoder,
     frames: Mutex<FrameCache>,
     models: models::ModelShelf,
+    /// Where models pulled from a bucket are installed (a model root of its own).
+    site_models: PathBuf,
     assessor: assessing::Assessor,
     session: Session,
 }
@@ -108,7 +110,8 @@ impl Engine {
             catalog: Mutex::new(catalog),
             decoder,
             frames: Mutex::new(LruCache::new(capacity)),
-            models: models::ModelShelf::new(&config.model_dirs, config.runtime),
+            models: models::ModelShelf::new(config.model_dirs, config.runtime),
+            site_models: config.data_dir.join("models"),
             assessor: assessing::Assessor::default(),
             session: Session::Demo,
         })
@@ -243,7 +246,8 @@ impl Engine {
     }
 
     /// Pulls a configured source into the catalogue, then probes what arrived (also
-    /// when the pull stopped part-way). `secret` is the source's secret, which the caller
+    /// when the pull stopped part-way). Models the bucket offers go to the data dir's
+    /// models folder, and the installed models are read again when one arrived. `secret` is the source's secret, which the caller
     /// read from the OS keyring; `progress` is read by whoever shows it.
     pub fn pull(
         &self,
@@ -258,13 +262,26 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| EngineError::Invalid(format!("cannot start the pull: {e}")))?;
+        let options = sr_pull::PullOptions {
+            models_dir: Some(self.site_models.clone()),
+            ..options.clone()
+        };
         let outcome = runtime.block_on(sr_pull::pull(
             store.as_ref(),
             source,
             &self.catalog,
-            options,
+            &options,
             progress,
         ));
+        if let Ok(report) = &outcome
+            && report
+                .models
+                .iter()
+                .any(|m| m.outcome == sr_pull::ModelOutcome::Installed)
+        {
+            self.models.rescan();
+            self.wake_assessor();
+        }
         let probe_failures = self.probe_pending()?;
         let mut report = outcome?;
         report.recorded.failed.extend(probe_failures);

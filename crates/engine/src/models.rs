@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use serde::Serialize;
 use sr_assess::{QUALITY_FILE, QualityModel};
@@ -62,8 +62,9 @@ pub struct ModelsView {
 }
 
 pub struct ModelShelf {
-    registry: ModelRegistry,
-    quality: Result<QualityModel, String>,
+    roots: Vec<PathBuf>,
+    registry: RwLock<Arc<ModelRegistry>>,
+    quality: RwLock<Arc<Result<QualityModel, String>>>,
     runtime: Runtime,
     open: Mutex<HashMap<String, Arc<LoadedModel>>>,
     /// Why a model failed to open, so the Models screen can say so.
@@ -71,19 +72,40 @@ pub struct ModelShelf {
 }
 
 impl ModelShelf {
-    pub fn new(roots: &[PathBuf], runtime: RuntimeConfig) -> Self {
+    pub fn new(roots: Vec<PathBuf>, runtime: RuntimeConfig) -> Self {
         Self {
-            registry: ModelRegistry::scan(roots),
-            quality: load_quality(roots),
+            registry: RwLock::new(Arc::new(ModelRegistry::scan(&roots))),
+            quality: RwLock::new(Arc::new(load_quality(&roots))),
+            roots,
             runtime: Runtime::new(runtime),
             open: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Reads the model folders again (a pull installed a model): sessions of models
+    /// that changed are dropped and opened afresh on next use.
+    pub fn rescan(&self) {
+        *self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(ModelRegistry::scan(&self.roots));
+        *self.quality.write().unwrap_or_else(PoisonError::into_inner) =
+            Arc::new(load_quality(&self.roots));
+        self.lock().clear();
+        self.refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    fn registry(&self) -> Arc<ModelRegistry> {
+        Arc::clone(&self.registry.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// The capture-quality check with BRISQUE, or why it is not there.
-    pub fn quality(&self) -> Result<&QualityModel, &str> {
-        self.quality.as_ref().map_err(String::as_str)
+    pub fn quality(&self) -> Arc<Result<QualityModel, String>> {
+        Arc::clone(&self.quality.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The model, opened on first use.
@@ -91,7 +113,7 @@ impl ModelShelf {
         if let Some(model) = self.lock().get(id) {
             return Ok(Arc::clone(model));
         }
-        let loaded = self.runtime.load(self.registry.get(id)?);
+        let loaded = self.runtime.load(self.registry().get(id)?);
         let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
         match loaded {
             Ok(model) => {
@@ -112,7 +134,7 @@ impl ModelShelf {
     /// Opens every model whose file checks out, so the view can name each one's device
     /// (or why it cannot run).
     pub fn open_all(&self) {
-        for entry in self.registry.entries() {
+        for entry in self.registry().entries() {
             if entry.integrity == Integrity::Verified {
                 let _ = self.open(&entry.manifest.id);
             }
@@ -126,8 +148,8 @@ impl ModelShelf {
     pub fn view(&self) -> ModelsView {
         let open = self.lock();
         let refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
-        let models = self
-            .registry
+        let registry = self.registry();
+        let models = registry
             .entries()
             .map(|entry| {
                 let m = &entry.manifest;
@@ -156,7 +178,7 @@ impl ModelShelf {
                 }
             })
             .collect();
-        let quality = match &self.quality {
+        let quality = match self.quality().as_ref() {
             Ok(q) => QualityCheckView {
                 id: q.id.clone(),
                 version: q.version.clone(),
@@ -177,8 +199,7 @@ impl ModelShelf {
         ModelsView {
             models,
             quality,
-            problems: self
-                .registry
+            problems: registry
                 .problems()
                 .iter()
                 .map(|p| ModelProblem {

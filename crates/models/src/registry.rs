@@ -70,7 +70,12 @@ impl ModelRegistry {
             let Ok(dirs) = std::fs::read_dir(root) else {
                 continue;
             };
-            let mut dirs: Vec<PathBuf> = dirs.flatten().map(|d| d.path()).collect();
+            // Dot folders are models being installed or retired by a pull.
+            let mut dirs: Vec<PathBuf> = dirs
+                .flatten()
+                .filter(|d| !d.file_name().to_string_lossy().starts_with('.'))
+                .map(|d| d.path())
+                .collect();
             dirs.sort();
             for dir in dirs {
                 let manifest_path = dir.join("model.toml");

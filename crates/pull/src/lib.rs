@@ -3,12 +3,14 @@
 //! sha256 → store atomically → record. Everything from the store is untrusted: keys,
 //! manifests and bytes are checked per item, and one bad item never stops the rest.
 
+mod models;
 mod progress;
 mod pull;
 mod secrets;
 mod sources;
 mod store;
 
+pub use models::{MODELS_PREFIX, ModelOutcome, ModelPull};
 pub use progress::{ProgressSnapshot, PullPhase, PullProgress};
 pub use pull::{DeferredBatch, PullOptions, PullReport, pull};
 pub use secrets::{delete_source_secret, source_secret, store_source_secret};

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -21,7 +22,8 @@ use sr_catalog::{
 use tokio::sync::Semaphore;
 use ts_rs::TS;
 
-use crate::{PullError, PullProgress, SourceConfig, with_causes};
+use crate::models::pull_models;
+use crate::{MODELS_PREFIX, ModelPull, PullError, PullProgress, SourceConfig, with_causes};
 
 /// Which part of a source to pull, and how much room the cache may take.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +32,8 @@ pub struct PullOptions {
     pub batch: Option<String>,
     /// The most the blob cache may hold; batches that would pass it are left for later.
     pub cache_quota_bytes: Option<u64>,
+    /// Where models offered under the bucket's `models/` go; none skips them.
+    pub models_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, TS)]
@@ -44,6 +48,8 @@ pub struct PullReport {
     pub cached: u32,
     /// Batches left in the bucket, each with the reason (the cache quota).
     pub deferred: Vec<DeferredBatch>,
+    /// Models the bucket offers under `models/`, and what became of each.
+    pub models: Vec<ModelPull>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -78,6 +84,9 @@ pub async fn pull(
 ) -> Result<PullReport, PullError> {
     let blobs = lock(catalog).blobs().clone();
     let mut report = PullReport::default();
+    if let Some(dir) = &options.models_dir {
+        report.models = pull_models(store, source, dir).await?;
+    }
     let remote = list_batches(store, source, options).await?;
     let mut plans = Vec::with_capacity(remote.len());
     {
@@ -316,6 +325,7 @@ async fn list_batches(
     } else {
         source.tenants.clone()
     };
+    let tenants = tenants.into_iter().filter(|t| t != MODELS_PREFIX);
     let mut batches = Vec::new();
     for tenant in tenants {
         if options.tenant.as_ref().is_some_and(|t| *t != tenant) {

@@ -9,7 +9,8 @@ use common::fault_proxy::{Fault, FaultProxy};
 use common::*;
 use sr_catalog::BatchKind;
 use sr_pull::{
-    PullError, PullOptions, PullProgress, SourceConfig, SourceLocation, open_store, pull,
+    ModelOutcome, PullError, PullOptions, PullProgress, SourceConfig, SourceLocation, open_store,
+    pull,
 };
 
 fn moto_config(moto: &Server) -> SourceConfig {
@@ -316,4 +317,79 @@ async fn batches_that_would_pass_the_cache_quota_stay_in_the_bucket() {
         report.deferred
     );
     assert!(!catalog.lock().unwrap().blobs().contains(&sha(&large)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_in_the_bucket_are_installed_when_their_sha256_checks_out() {
+    let moto = start_moto();
+    let config = moto_config(&moto);
+    let store = open_store(&config, Some("secret")).unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/demo-spots");
+    let onnx = std::fs::read(demo.join("model.onnx")).unwrap();
+    let manifest_text = std::fs::read_to_string(demo.join("model.toml")).unwrap();
+    put(
+        &store,
+        "models/demo-spots/model.toml",
+        manifest_text.as_bytes(),
+    )
+    .await;
+    put(&store, "models/demo-spots/model.onnx", &onnx).await;
+    // A model whose file is not the one its manifest names.
+    let forged = manifest_text.replace("id = \"demo-spots\"", "id = \"forged\"");
+    put(&store, "models/forged/model.toml", forged.as_bytes()).await;
+    put(&store, "models/forged/model.onnx", b"not the model").await;
+    put(&store, "clinic-a/b1/a.png", b"an image").await;
+
+    let data = tempfile::tempdir().unwrap();
+    let models = data.path().join("models");
+    let catalog = open_catalog(data.path());
+    let options = PullOptions {
+        models_dir: Some(models.clone()),
+        ..PullOptions::default()
+    };
+    let progress = PullProgress::default();
+    let run = || pull(store.as_ref(), &config, &catalog, &options, &progress);
+    let first = run().await.unwrap();
+    let outcome = |report: &sr_pull::PullReport, id: &str| {
+        report
+            .models
+            .iter()
+            .find(|m| m.id == id)
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    assert_eq!(outcome(&first, "demo-spots"), ModelOutcome::Installed);
+    assert!(
+        matches!(outcome(&first, "forged"), ModelOutcome::Refused(r) if r.contains("sha256")),
+        "{:?}",
+        first.models
+    );
+    assert_eq!(
+        std::fs::read(models.join("demo-spots/model.onnx")).unwrap(),
+        onnx
+    );
+    assert!(!models.join("forged").exists());
+    // Items still come, and `models/` is never taken for a tenant.
+    assert_eq!(first.recorded.batches, 1);
+    assert_eq!(first.recorded.added, 1);
+
+    let second = run().await.unwrap();
+    assert_eq!(outcome(&second, "demo-spots"), ModelOutcome::Unchanged);
+
+    // A new version replaces the installed one whole.
+    let v2 = manifest_text.replace("version = \"1.0.0\"", "version = \"1.1.0\"");
+    put(&store, "models/demo-spots/model.toml", v2.as_bytes()).await;
+    let third = run().await.unwrap();
+    assert_eq!(outcome(&third, "demo-spots"), ModelOutcome::Installed);
+    assert_eq!(
+        std::fs::read_to_string(models.join("demo-spots/model.toml")).unwrap(),
+        v2
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&models)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("demo-spots")]);
 }
