@@ -27,6 +27,12 @@ def make_batch(root):
     return root
 
 
+def jobs_per_item(data_dir):
+    """Capture quality, and one job per bundled diagnosis model."""
+    models = json.loads(cli(data_dir, "models", "--json"))["models"]
+    return 1 + sum(m["usable"] and m["task"] in ("classify", "detect", "segment") for m in models)
+
+
 def query(data_dir, sql):
     with sqlite3.connect(data_dir / "catalogue.sqlite3") as db:
         return db.execute(sql).fetchall()
@@ -35,7 +41,9 @@ def query(data_dir, sql):
 def test_a_killed_queue_resumes_without_redoing_finished_jobs(tmp_path):
     data_dir = tmp_path / "data"
     cli(data_dir, "import", str(make_batch(tmp_path / "bucket")))
-    total = 2 * ITEMS  # capture quality and the demo model for each photo
+    per_item = jobs_per_item(data_dir)
+    assert per_item == 3  # capture quality, demo-spots, demo-spots-det
+    total = per_item * ITEMS
 
     run = subprocess.Popen([str(APP), "--data-dir", str(data_dir), "assess", "--json"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -55,12 +63,13 @@ def test_a_killed_queue_resumes_without_redoing_finished_jobs(tmp_path):
     report = json.loads(cli(data_dir, "assess", "--json"))
     assert report["ran"] == total - done_before and report["failed"] == 0, report
     assert report["queue"] == {"queued": 0, "done": total, "failed": 0}
-    per_item = query(data_dir, "SELECT item_id, count(*) FROM assessments "
+    stored_per_item = query(data_dir, "SELECT item_id, count(*) FROM assessments "
                                "WHERE kind IN ('quality', 'diagnosis') GROUP BY item_id")
-    assert len(per_item) == ITEMS and all(n == 2 for _, n in per_item)
+    assert len(stored_per_item) == ITEMS and all(n == per_item for _, n in stored_per_item)
     stamped = query(data_dir, "SELECT DISTINCT model_id, model_version, model_sha256 FROM assessments "
-                              "WHERE kind = 'diagnosis'")
-    assert len(stamped) == 1 and stamped[0][0] == "demo-spots" and len(stamped[0][2]) == 64
+                              "WHERE kind = 'diagnosis' ORDER BY model_id")
+    assert [m for m, _, _ in stamped] == ["demo-spots", "demo-spots-det"]
+    assert all(len(sha) == 64 for _, _, sha in stamped)
 
     again = json.loads(cli(data_dir, "assess", "--json"))
     assert again["ran"] == 0
@@ -73,10 +82,11 @@ def test_a_file_damaged_on_disk_fails_its_own_jobs_only(tmp_path):
     blob = data_dir / "blobs" / sha256[:2] / sha256
     blob.write_bytes(blob.read_bytes()[:200])
 
+    per_item = jobs_per_item(data_dir)
     report = json.loads(cli(data_dir, "assess", "--json"))
-    assert report["failed"] == 2 and report["ran"] == 2 * (ITEMS - 1), report
+    assert report["failed"] == per_item and report["ran"] == per_item * (ITEMS - 1), report
     failed = query(data_dir, "SELECT item_id, kind, error FROM jobs WHERE state = 'failed'")
-    assert {(i, k) for i, k, _ in failed} == {(item_id, "quality"), (item_id, "diagnosis")}
+    assert {i for i, _, _ in failed} == {item_id} and len(failed) == per_item
     assert all(error for _, _, error in failed)
 
     view = json.loads(cli(data_dir, "items", "--role", "doctor", "--json"))

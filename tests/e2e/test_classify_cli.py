@@ -132,3 +132,58 @@ def test_unknown_models_and_broken_files_are_clear_errors(tmp_path):
     result = run(tmp_path, "classify", "--model", "demo-spots", str(truncated))
     assert result.returncode != 0
     assert json.loads(result.stderr)["code"] == "decode"
+
+
+def python_outputs(model_file, image):
+    spec = MANIFEST["input"]
+    rgb = Image.open(image).convert("RGB")
+    x = np.asarray(rgb, np.float32) * np.float32(spec["scale"])
+    x = (x - np.float32(spec["mean"])) / np.float32(spec["std"])
+    session = onnxruntime.InferenceSession(str(model_file), providers=["CPUExecutionProvider"])
+    return session.run(None, {"image": x.transpose(2, 0, 1)[None].copy()})
+
+
+def test_the_detection_model_boxes_what_python_onnxruntime_boxes(tmp_path):
+    det = MODELS / "demo-spots-det"
+    rebuilt = tmp_path / "det.onnx"
+    subprocess.run([sys.executable, str(DEMO_MODEL / "make_model.py"), str(rebuilt), "detect"], check=True)
+    assert rebuilt.read_bytes() == (det / "model.onnx").read_bytes()
+    image = model_sized_images(tmp_path)[2]  # the drawn dots
+    result = run(tmp_path, "classify", "--model", "demo-spots-det", str(image))
+    assert result.returncode == 0, result.stderr
+    finding = json.loads(result.stdout)
+    [boxes] = python_outputs(det / "model.onnx", image)
+    expected = [b for b in boxes if b[4] >= 0.5]
+    assert len(finding["boxes"]) == len(expected) == 3  # one per drawn dot
+    for ours, theirs in zip(finding["boxes"], sorted(expected, key=lambda b: -b[4])):
+        assert ours["score"] == pytest.approx(float(theirs[4]), abs=1e-4)
+        assert [ours["x0"] * 224, ours["y0"] * 224, ours["x1"] * 224, ours["y1"] * 224] == \
+            pytest.approx([float(v) for v in theirs[:4]], abs=1e-3)
+    assert finding["flagged"] and finding["label"] == "bright spot"
+
+
+def test_a_segmentation_model_dropped_in_by_manifest_gives_its_mask(tmp_path):
+    """A site's own model: a folder with model.toml and the ONNX file, nothing else."""
+    models = tmp_path / "models"
+    seg = models / "site-seg"
+    seg.mkdir(parents=True)
+    subprocess.run([sys.executable, str(DEMO_MODEL / "make_model.py"), str(seg / "model.onnx"), "segment"],
+                   check=True)
+    sha = hashlib.sha256((seg / "model.onnx").read_bytes()).hexdigest()
+    manifest = (DEMO_MODEL / "model.toml").read_text()
+    manifest = (manifest.replace('id = "demo-spots"', 'id = "site-seg"')
+                .replace('task = "classify"', 'task = "segment"')
+                .replace(MANIFEST["sha256"], sha)
+                .replace('labels = ["no bright spots", "bright spots"]', 'labels = ["background", "bright spots"]')
+                .replace('scores = "probabilities"\nactivation = "none"\nheatmap = "heatmap"', 'mask = "mask"'))
+    (seg / "model.toml").write_text(manifest)
+    image = model_sized_images(tmp_path)[2]
+    heat = tmp_path / "mask.png"
+    result = run(tmp_path, "classify", "--model", "site-seg", str(image), "--heatmap", str(heat), models=models)
+    assert result.returncode == 0, result.stderr
+    finding = json.loads(result.stdout)
+    [mask] = python_outputs(seg / "model.onnx", image)
+    assert finding["label"] == "bright spots" and finding["flagged"]
+    assert finding["confidence"] == pytest.approx(float(mask[0, 1].max()), abs=1e-4)
+    ours = np.asarray(Image.open(heat), np.float32)
+    assert np.abs(ours - mask[0, 1] * 255).max() <= 1.0

@@ -42,6 +42,7 @@ def test_doctor_sees_the_local_finding_and_its_heat_map(launch, data_dir, shots)
     assert "bright spots" in finding and "demo, not for clinical use" in finding
     assert "demo-spots 1.0.0" in finding and "% confidence" in finding
     app.wait_for("[data-testid=finding-flagged]")
+    app.wait_until(lambda: "regions marked" in app.text("body"), "the detection model's boxes", timeout=90)
     app.wait_for("[data-testid=heatmap-controls]")
     app.wait_until(lambda: app.script("return document.querySelector('[data-testid=heatmap-controls] input').checked"),
                    "the heat map switched on")

@@ -13,7 +13,7 @@ mod quality;
 mod quality_model;
 
 pub use brisque::{Brisque, BrisqueError};
-pub use diagnosis::{Finding, HeatMap, LabelScore, classify};
+pub use diagnosis::{Finding, FoundBox, HeatMap, LabelScore, diagnose};
 pub use luma::Luma;
 pub use preprocess::input_tensor;
 pub use quality::{QualityFlag, QualityIssue, QualityReport, QualityThresholds, assess_quality};

@@ -26,7 +26,7 @@ pub fn run(args: &[String]) {
     let files: Vec<(&Path, Format)> = files.iter().map(|f| (Path::new(f), format_of(f))).collect();
     let classify = |(path, format): &(&Path, Format)| {
         let frame = decoder.frame(path, *format, 0).expect("decodes");
-        sr_assess::classify(&model, &frame).expect("classifies")
+        sr_assess::diagnose(&model, &frame).expect("classifies")
     };
     let flagged = files.iter().map(classify).filter(|f| f.flagged).count();
     let start = Instant::now();

@@ -108,7 +108,7 @@ impl Engine {
     }
 
     /// Every job the installed models call for: capture quality, and each usable
-    /// `classify` model's finding. None while ONNX Runtime is missing or for a model it
+    /// diagnosis model's (classify, detect, segment) finding. None while ONNX Runtime is missing or for a model it
     /// refuses: they are queued once that is mended, rather than failing every item
     /// (the Models screen says why).
     fn wanted_jobs(&self) -> Vec<(JobKind, String)> {
@@ -122,7 +122,11 @@ impl Engine {
             models
                 .models
                 .into_iter()
-                .filter(|m| m.usable && m.open_error.is_none() && m.task == Task::Classify)
+                .filter(|m| {
+                    m.usable
+                        && m.open_error.is_none()
+                        && matches!(m.task, Task::Classify | Task::Detect | Task::Segment)
+                })
                 .map(|m| (JobKind::Diagnosis, m.id)),
         );
         wanted
@@ -256,7 +260,7 @@ impl Engine {
             }
             JobKind::Diagnosis => {
                 let model = self.models.open(&job.model_id).map_err(|e| e.to_string())?;
-                let finding = sr_assess::classify(&model, frame).map_err(|e| e.to_string())?;
+                let finding = sr_assess::diagnose(&model, frame).map_err(|e| e.to_string())?;
                 Ok(JobResult {
                     model: ModelStamp {
                         id: finding.model.id.clone(),

@@ -47,6 +47,9 @@ pub struct LocalFinding {
     pub confidence: f32,
     pub flagged: bool,
     pub scores: Vec<sr_assess::LabelScore>,
+    /// Detections to draw over the image (detect models).
+    #[serde(default)]
+    pub boxes: Vec<sr_assess::FoundBox>,
     /// A heat map is served at `sr://localhost/heatmap/<item>/<model id>`.
     #[serde(default)]
     pub has_heatmap: bool,

@@ -241,7 +241,7 @@ impl Engine {
     ) -> Result<(sr_assess::Finding, sr_models::Provider), EngineError> {
         let model = self.models.open(model_id)?;
         let frame = self.decoder.frame(path, self.format_of(path)?, 0)?;
-        let finding = sr_assess::classify(&model, &frame)?;
+        let finding = sr_assess::diagnose(&model, &frame)?;
         Ok((finding, model.provider().clone()))
     }
 

@@ -102,15 +102,30 @@ pub enum Activation {
     Sigmoid,
 }
 
+/// Which outputs hold the answer; which are needed depends on the task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
-    /// The output holding one score per label.
-    pub scores: String,
+    /// `classify`: one score per label.
+    pub scores: Option<String>,
+    /// How raw scores (or mask values) become probabilities.
     #[serde(default)]
     pub activation: Activation,
-    /// An output shaped `[1, 1, H, W]` in 0..1 showing where the finding is, if any.
+    /// `classify`, optional: `[1, 1, H, W]` in 0..1 showing where the finding is.
     pub heatmap: Option<String>,
+    /// `detect`: `[N, 6]` rows of x0, y0, x1, y1 (input pixels), score, label index.
+    pub boxes: Option<String>,
+    /// `segment`: `[1, labels, H, W]`, one channel per label; label 0 is background.
+    pub mask: Option<String>,
+}
+
+impl OutputSpec {
+    /// Every output the manifest reads.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        [&self.scores, &self.heatmap, &self.boxes, &self.mask]
+            .into_iter()
+            .flatten()
+    }
 }
 
 /// When a finding is raised for the reviewer's attention.
@@ -195,6 +210,21 @@ impl ModelManifest {
         }
         if self.labels.is_empty() {
             return Err("labels is empty".into());
+        }
+        let needed = match self.task {
+            Task::Classify => Some(("scores", self.output.scores.is_some())),
+            Task::Detect => Some(("boxes", self.output.boxes.is_some())),
+            Task::Segment => Some(("mask", self.output.mask.is_some())),
+            _ => None,
+        };
+        if let Some((output, false)) = needed {
+            return Err(format!(
+                "a {} model needs output.{output}",
+                self.task.as_str()
+            ));
+        }
+        if self.task == Task::Segment && self.labels.len() < 2 {
+            return Err("a segment model needs a background label and at least one more".into());
         }
         if !self.labels.contains(&self.thresholds.flag_label) {
             return Err(format!(

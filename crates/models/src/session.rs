@@ -140,8 +140,7 @@ fn check_io(manifest: &ModelManifest, session: &Session) -> Result<(), String> {
         ));
     }
     let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
-    let wanted_outputs = std::iter::once(&manifest.output.scores).chain(&manifest.output.heatmap);
-    for output in wanted_outputs {
+    for output in manifest.output.names() {
         if !names.contains(&output.as_str()) {
             return Err(format!(
                 "it has no output {output:?} (it has {})",
