@@ -21,6 +21,15 @@ return sum;
 """
 
 
+def choose_sort(app, value):
+    app.script("const s = document.querySelector('select[data-filter=sort]');"
+               "s.value = arguments[0]; s.dispatchEvent(new Event('change', {bubbles: true}));", value)
+
+
+def first_row_id(app):
+    return app.script("return document.querySelector('tr[data-index=\"0\"]').dataset.item")
+
+
 def open_row(app, key):
     index = app.script(
         "const rows = [...document.querySelectorAll('tr[data-item]')];"
@@ -122,17 +131,13 @@ def test_worklists_sort_by_the_local_reads(launch, data_dir, shots):
 
     app = launch(data_dir)
     switch_role(app, "doctor")
-    app.script("const s = document.querySelector('select[data-filter=sort]');"
-               "s.value = 'finding'; s.dispatchEvent(new Event('change', {bubbles: true}));")
-    app.wait_until(lambda: app.script("return document.querySelector('tr[data-index=\"0\"]').dataset.item")
-                   == str(by_finding[0]["id"]), "the strongest finding on top")
+    choose_sort(app, "finding")
+    app.wait_until(lambda: first_row_id(app) == str(by_finding[0]["id"]), "the strongest finding on top")
     assert by_finding[0]["local_finding"] in app.text("tr[data-index='0'] [data-testid=local-ai]")
     shots(app, "doctor-by-finding")
 
     switch_role(app, "technician")
-    app.script("const s = document.querySelector('select[data-filter=sort]');"
-               "s.value = 'quality_worst'; s.dispatchEvent(new Event('change', {bubbles: true}));")
-    app.wait_until(lambda: app.script("return document.querySelector('tr[data-index=\"0\"]').dataset.item")
-                   == str(worst[0]["id"]), "the worst capture on top")
+    choose_sort(app, "quality_worst")
+    app.wait_until(lambda: first_row_id(app) == str(worst[0]["id"]), "the worst capture on top")
     assert worst[0]["quality_issues"][0].replace("_", "-") in app.text("tr[data-index='0'] [data-testid=quality]")
     shots(app, "technician-worst-first")

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use sr_decode::{Frame, Pixels};
 
-use crate::luma::displayed_gray;
+use crate::luma::{box_reduce, displayed_gray};
 
 /// Features per scale: the MSCN map's shape and variance, then shape, mean and left and
 /// right variances of its four neighbour products.
@@ -144,34 +144,18 @@ fn parse_svm(text: &str) -> Result<(f64, f64, SupportVectors), String> {
 /// Greyscale in 0..1 (scikit-image's rgb2gray weights for colour), reduced by an
 /// integer factor when larger than [`MAX_SIDE`].
 fn gray_of(frame: &Frame) -> (usize, usize, Vec<f64>) {
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    let full: Vec<f64> = match &frame.pixels {
-        Pixels::Gray { .. } => displayed_gray(frame).into_iter().map(f64::from).collect(),
+    let full: Vec<f32> = match &frame.pixels {
+        Pixels::Gray { .. } => displayed_gray(frame),
         Pixels::Rgba(rgba) => rgba
             .chunks_exact(4)
             .map(|p| {
-                (0.2125 * f64::from(p[0]) + 0.7154 * f64::from(p[1]) + 0.0721 * f64::from(p[2]))
+                (0.2125 * f32::from(p[0]) + 0.7154 * f32::from(p[1]) + 0.0721 * f32::from(p[2]))
                     / 255.0
             })
             .collect(),
     };
-    let factor = w.max(h).div_ceil(MAX_SIDE).max(1);
-    if factor == 1 {
-        return (w, h, full);
-    }
-    let (sw, sh) = (w / factor, h / factor);
-    let mut out = vec![0.0; sw * sh];
-    for y in 0..sh {
-        for x in 0..sw {
-            let mut sum = 0.0;
-            for dy in 0..factor {
-                let row = (y * factor + dy) * w + x * factor;
-                sum += full[row..row + factor].iter().sum::<f64>();
-            }
-            out[y * sw + x] = sum / (factor * factor) as f64;
-        }
-    }
-    (sw, sh, out)
+    let (w, h, reduced) = box_reduce(frame.width as usize, frame.height as usize, &full, MAX_SIDE);
+    (w, h, reduced.into_iter().map(f64::from).collect())
 }
 
 /// Half size by OpenCV's bicubic resize (a = -0.75, replicated border), as the

@@ -33,32 +33,40 @@ impl Luma {
 
     /// Box-averages `values` so the longest side is at most [`WORKING_SIDE`].
     fn downscaled(width: usize, height: usize, values: &[f32]) -> Self {
-        let factor = width.max(height).div_ceil(WORKING_SIDE as usize).max(1);
-        if factor == 1 {
-            return Luma {
-                width,
-                height,
-                values: values.to_vec(),
-            };
-        }
-        let (w, h) = (width / factor, height / factor);
-        let mut out = vec![0.0f32; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                let mut sum = 0.0;
-                for dy in 0..factor {
-                    let row = (y * factor + dy) * width + x * factor;
-                    sum += values[row..row + factor].iter().sum::<f32>();
-                }
-                out[y * w + x] = sum / (factor * factor) as f32;
-            }
-        }
+        let (width, height, values) = box_reduce(width, height, values, WORKING_SIDE as usize);
         Luma {
-            width: w,
-            height: h,
-            values: out,
+            width,
+            height,
+            values,
         }
     }
+}
+
+/// Averages `values` over square blocks of a whole number of pixels, so the longest
+/// side is at most `max_side`; small images come back as they are.
+pub fn box_reduce(
+    width: usize,
+    height: usize,
+    values: &[f32],
+    max_side: usize,
+) -> (usize, usize, Vec<f32>) {
+    let factor = width.max(height).div_ceil(max_side).max(1);
+    if factor == 1 {
+        return (width, height, values.to_vec());
+    }
+    let (w, h) = (width / factor, height / factor);
+    let mut out = vec![0.0f32; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let mut sum = 0.0;
+            for dy in 0..factor {
+                let row = (y * factor + dy) * width + x * factor;
+                sum += values[row..row + factor].iter().sum::<f32>();
+            }
+            out[y * w + x] = sum / (factor * factor) as f32;
+        }
+    }
+    (w, h, out)
 }
 
 /// A greyscale frame as the viewer first shows it, 0 black to 1 white: through the

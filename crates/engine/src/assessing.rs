@@ -175,29 +175,10 @@ impl Engine {
             by_item.entry(job.item_id).or_default().push(job);
         }
         let items: Vec<Vec<Job>> = by_item.into_values().collect();
-        let workers = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(items.len());
-        let next = AtomicU32::new(0);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        while let Some(jobs) =
-                            items.get(next.fetch_add(1, Ordering::Relaxed) as usize)
-                        {
-                            done.extend(self.run_item(jobs));
-                        }
-                        done
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
+        crate::parallel::map_on_all_cores(&items, |jobs| self.run_item(jobs))
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     /// Decodes one item's first frame once and runs each of its jobs on it.

@@ -8,6 +8,7 @@ mod dto;
 mod error;
 pub mod frame_wire;
 mod models;
+mod parallel;
 mod pulls;
 
 use std::num::NonZeroUsize;
@@ -146,29 +147,10 @@ impl Engine {
         const CHUNK: usize = 256;
         let pending = self.catalog().pending_probes()?;
         let blobs = self.catalog().blobs().clone();
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let mut failed = Vec::new();
         for chunk in pending.chunks(CHUNK) {
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let mut outcomes: Vec<(i64, sr_catalog::ProbeOutcome)> = std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..workers.min(chunk.len()))
-                    .map(|_| {
-                        scope.spawn(|| {
-                            let mut done = Vec::new();
-                            loop {
-                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                let Some(item) = chunk.get(i) else { break };
-                                done.push((item.id, self.probe_one(&blobs, item)));
-                            }
-                            done
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
-            });
+            let mut outcomes: Vec<(i64, sr_catalog::ProbeOutcome)> =
+                parallel::map_on_all_cores(chunk, |item| (item.id, self.probe_one(&blobs, item)));
             outcomes.sort_by_key(|(id, _)| *id);
             let mut catalog = self.catalog();
             for (id, outcome) in &outcomes {

@@ -109,17 +109,21 @@ impl Runtime {
                 ),
             },
         };
-        let (session, provider) = match cuda_unavailable {
-            Some(reason) => (
-                self.builder(environment)
-                    .map_err(run_error)?
-                    .commit_from_memory(&bytes)
-                    .map_err(run_error)?,
+        let on_cpu = |reason: String| -> Result<_, ModelError> {
+            let session = self
+                .builder(environment)
+                .and_then(|mut b| b.commit_from_memory(&bytes))
+                .map_err(run_error)?;
+            Ok((
+                session,
                 Provider {
                     kind: ProviderKind::Cpu,
                     reason,
                 },
-            ),
+            ))
+        };
+        let (session, provider) = match cuda_unavailable {
+            Some(reason) => on_cpu(reason)?,
             None => match self.cuda_session(environment, &bytes) {
                 Ok(session) => (
                     session,
@@ -128,16 +132,9 @@ impl Runtime {
                         reason: "CUDA GPU 0".to_string(),
                     },
                 ),
-                Err(e) if self.config.device == DevicePreference::Auto => (
-                    self.builder(environment)
-                        .map_err(run_error)?
-                        .commit_from_memory(&bytes)
-                        .map_err(run_error)?,
-                    Provider {
-                        kind: ProviderKind::Cpu,
-                        reason: format!("CUDA did not start: {e}"),
-                    },
-                ),
+                Err(e) if self.config.device == DevicePreference::Auto => {
+                    on_cpu(format!("CUDA did not start: {e}"))?
+                }
                 Err(e) => return Err(run_error(e)),
             },
         };

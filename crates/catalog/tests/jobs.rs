@@ -1,0 +1,141 @@
+//! The pre-assessment queue in the catalogue: which items get jobs, the order they run
+//! in, and results that stop counting when the item they were computed on changed.
+
+use std::fs;
+
+use sr_catalog::{
+    BatchKind, Catalog, ImportOptions, Job, JobKind, JobResult, ModelStamp, ProbeOutcome,
+};
+
+fn import(catalog: &mut Catalog, root: &std::path::Path, kind: BatchKind) {
+    catalog
+        .import_dir(
+            root,
+            &ImportOptions {
+                default_kind: kind,
+                source: "test".into(),
+            },
+        )
+        .unwrap();
+    let probed: Vec<(i64, ProbeOutcome)> = catalog
+        .pending_probes()
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, Ok((1, serde_json::json!({})))))
+        .collect();
+    catalog.record_probes(&probed).unwrap();
+}
+
+fn result(version: &str) -> Result<JobResult, String> {
+    Ok(JobResult {
+        model: ModelStamp {
+            id: "m".into(),
+            version: version.into(),
+            sha256: Some("ab".repeat(32)),
+        },
+        result: serde_json::json!({"label": "x"}),
+        heatmap: None,
+    })
+}
+
+#[test]
+fn only_viewable_images_are_queued_and_the_opened_item_goes_first() {
+    let src = tempfile::tempdir().unwrap();
+    let images = src.path().join("clinic/b1");
+    fs::create_dir_all(&images).unwrap();
+    for n in 0..4 {
+        fs::write(images.join(format!("img-{n}.png")), format!("image {n}")).unwrap();
+    }
+    fs::write(images.join("empty.png"), b"").unwrap();
+    let docs = tempfile::tempdir().unwrap();
+    fs::create_dir_all(docs.path().join("clinic/d1")).unwrap();
+    fs::write(docs.path().join("clinic/d1/letter.pdf"), b"%PDF").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut catalog = Catalog::open(data.path()).unwrap();
+    import(&mut catalog, src.path(), BatchKind::Imaging);
+    import(&mut catalog, docs.path(), BatchKind::Coding);
+
+    let added = catalog
+        .enqueue_jobs(&[(JobKind::Quality, "q"), (JobKind::Diagnosis, "m")])
+        .unwrap();
+    assert_eq!(
+        added, 8,
+        "four images × two jobs; not the empty file, not the letter"
+    );
+    assert_eq!(catalog.enqueue_jobs(&[(JobKind::Quality, "q")]).unwrap(), 0);
+
+    let due = catalog.due_jobs(100, None).unwrap();
+    let last = due.last().unwrap().item_id;
+    catalog.prioritise_jobs(last).unwrap();
+    let due = catalog.due_jobs(2, None).unwrap();
+    assert!(due.iter().all(|j| j.item_id == last), "{due:?}");
+}
+
+#[test]
+fn a_result_for_a_file_that_changed_meanwhile_is_dropped_and_the_job_requeued() {
+    let src = tempfile::tempdir().unwrap();
+    let batch = src.path().join("clinic/b1");
+    fs::create_dir_all(&batch).unwrap();
+    fs::write(batch.join("a.png"), b"first capture").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut catalog = Catalog::open(data.path()).unwrap();
+    import(&mut catalog, src.path(), BatchKind::Imaging);
+    catalog.enqueue_jobs(&[(JobKind::Diagnosis, "m")]).unwrap();
+    let [job]: [Job; 1] = catalog.due_jobs(10, None).unwrap().try_into().unwrap();
+
+    // The capture is retaken while the model reads the old one.
+    fs::write(batch.join("a.png"), b"second capture").unwrap();
+    import(&mut catalog, src.path(), BatchKind::Imaging);
+    catalog.finish_jobs(&[(job.clone(), result("1"))]).unwrap();
+    assert!(catalog.assessments(job.item_id).unwrap().is_empty());
+
+    catalog.enqueue_jobs(&[(JobKind::Diagnosis, "m")]).unwrap();
+    let [again]: [Job; 1] = catalog.due_jobs(10, None).unwrap().try_into().unwrap();
+    assert_ne!(again.sha256, job.sha256);
+    catalog
+        .finish_jobs(&[(again.clone(), result("1"))])
+        .unwrap();
+    let stored = catalog.assessments(again.item_id).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].model.version, "1");
+    assert_eq!(catalog.job_counts().unwrap().done, 1);
+}
+
+#[test]
+fn a_failed_job_keeps_its_reason_for_that_item_only() {
+    let src = tempfile::tempdir().unwrap();
+    let batch = src.path().join("clinic/b1");
+    fs::create_dir_all(&batch).unwrap();
+    fs::write(batch.join("a.png"), b"a").unwrap();
+    fs::write(batch.join("b.png"), b"b").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut catalog = Catalog::open(data.path()).unwrap();
+    import(&mut catalog, src.path(), BatchKind::Imaging);
+    catalog.enqueue_jobs(&[(JobKind::Quality, "q")]).unwrap();
+    let jobs = catalog.due_jobs(10, None).unwrap();
+    let finished: Vec<_> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, job)| {
+            let outcome = if i == 0 {
+                Err("cannot decode".to_string())
+            } else {
+                result("1")
+            };
+            (job.clone(), outcome)
+        })
+        .collect();
+    catalog.finish_jobs(&finished).unwrap();
+    let counts = catalog.job_counts().unwrap();
+    assert_eq!((counts.done, counts.failed, counts.queued), (1, 1, 0));
+    let failed = catalog.failed_jobs(jobs[0].item_id).unwrap();
+    assert_eq!(
+        failed,
+        vec![(
+            JobKind::Quality,
+            "q".to_string(),
+            "cannot decode".to_string()
+        )]
+    );
+    assert!(catalog.failed_jobs(jobs[1].item_id).unwrap().is_empty());
+}
