@@ -84,3 +84,20 @@ fn an_edit_keeps_the_tuning_the_form_does_not_show_and_removal_keeps_the_items()
         "the pulled items stay"
     );
 }
+
+#[test]
+fn a_sources_file_that_is_not_toml_is_named_with_its_fault_and_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::open(EngineConfig::new(dir.path().join("data"))).unwrap());
+    let file = dir.path().join("sources.toml");
+    let broken = "[[source]]\nname = \"clinic\ntype = \"folder\"\n";
+    std::fs::write(&file, broken).unwrap();
+    let board = PullBoard::new(engine, file.clone());
+
+    let err = board.view().unwrap_err().to_string();
+    assert!(err.contains(&file.display().to_string()), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+    // Saving a source does not overwrite what the admin wrote by hand.
+    assert!(board.save(folder_form("other", dir.path())).is_err());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), broken);
+}
