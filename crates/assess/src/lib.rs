@@ -17,4 +17,4 @@ pub use diagnosis::{Finding, FoundBox, HeatMap, LabelScore, diagnose};
 pub use luma::Luma;
 pub use preprocess::input_tensor;
 pub use quality::{QualityFlag, QualityIssue, QualityReport, QualityThresholds, assess_quality};
-pub use quality_model::{QUALITY_FILE, QualityModel};
+pub use quality_model::{Capture, QUALITY_FILE, QualityModel};

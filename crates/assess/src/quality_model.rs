@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sr_decode::{Frame, Pixels};
+use sr_decode::Frame;
 
 use crate::{Brisque, QualityFlag, QualityIssue, QualityReport, QualityThresholds, assess_quality};
 
@@ -22,6 +22,10 @@ struct QualityToml {
     brisque: BrisqueFiles,
     #[serde(default)]
     thresholds: QualityThresholds,
+    /// Limits for modality images (CT, MR, ultrasound, radiographs), whose black
+    /// surround is air or outside the beam, not lost exposure; photographs use
+    /// `thresholds`.
+    modality: Option<QualityThresholds>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,7 +45,17 @@ pub struct QualityModel {
     /// The BRISQUE model file's sha256, stored with each result.
     pub sha256: String,
     pub thresholds: QualityThresholds,
+    pub modality: QualityThresholds,
     brisque: Brisque,
+}
+
+/// What kind of capture a frame comes from, which decides the limits it is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture {
+    /// A camera picture (JPEG, PNG, TIFF): fundus, dermatology, a slide.
+    Photograph,
+    /// A modality image (DICOM), greyscale or colour (ultrasound).
+    Modality,
 }
 
 impl QualityModel {
@@ -77,18 +91,24 @@ impl QualityModel {
             licence: spec.licence,
             intended_use: spec.intended_use,
             sha256: spec.brisque.svm_sha256.to_ascii_lowercase(),
+            modality: spec.modality.unwrap_or(spec.thresholds),
             thresholds: spec.thresholds,
             brisque,
         })
     }
 
-    /// Sharpness, exposure and BRISQUE, each judged against the thresholds. BRISQUE
-    /// was trained on photographs: greyscale modality images (CT, MR, NM, ultrasound)
-    /// get the score for reference but no flag from it.
-    pub fn assess(&self, frame: &Frame) -> QualityReport {
-        let mut report = assess_quality(frame, &self.thresholds);
+    /// Sharpness, exposure and BRISQUE, each judged against the limits for the kind
+    /// of capture. BRISQUE was trained on photographs: modality images (CT, MR, NM,
+    /// ultrasound, radiographs) get the score for reference but no flag from it.
+    pub fn assess(&self, frame: &Frame, capture: Capture) -> QualityReport {
+        let photograph = capture == Capture::Photograph;
+        let limits = if photograph {
+            &self.thresholds
+        } else {
+            &self.modality
+        };
+        let mut report = assess_quality(frame, limits);
         report.brisque = self.brisque.score(frame);
-        let photograph = matches!(frame.pixels, Pixels::Rgba(_));
         if let Some(score) = report
             .brisque
             .filter(|&s| photograph && s > self.thresholds.max_brisque)

@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::photo;
-use sr_assess::Brisque;
+use sr_assess::{Brisque, Capture};
 use sr_decode::{Frame, Pixels};
 
 fn brisque() -> Brisque {
@@ -89,18 +89,17 @@ fn a_flat_image_has_no_score() {
 }
 
 #[test]
-fn the_installed_check_flags_a_distorted_photo_but_not_a_greyscale_scan() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/capture-quality");
-    let check = sr_assess::QualityModel::load(&dir).expect("quality.toml and its files verify");
-    let distorted = |frame: &Frame| {
+fn the_installed_check_flags_a_distorted_photo_but_not_a_modality_image() {
+    let check = common::installed_check();
+    let distorted = |frame: &Frame, capture| {
         check
-            .assess(frame)
+            .assess(frame, capture)
             .flags
             .iter()
             .any(|f| f.issue == sr_assess::QualityIssue::Distorted)
     };
-    assert!(!distorted(&photo("ihc.png")));
-    assert!(distorted(&photo("ihc-blurred.jpg")));
+    assert!(!distorted(&photo("ihc.png"), Capture::Photograph));
+    assert!(distorted(&photo("ihc-blurred.jpg"), Capture::Photograph));
     let Pixels::Rgba(rgba) = photo("ihc-blurred.jpg").pixels else {
         panic!("colour")
     };
@@ -117,6 +116,6 @@ fn the_installed_check_flags_a_distorted_photo_but_not_a_greyscale_scan() {
         },
         ..frame
     };
-    let report = check.assess(&grey);
-    assert!(report.brisque.is_some() && !distorted(&grey));
+    let report = check.assess(&grey, Capture::Modality);
+    assert!(report.brisque.is_some() && !distorted(&grey, Capture::Modality));
 }

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::photo;
-use sr_assess::{QualityIssue, QualityThresholds, assess_quality};
+use common::{dicom, installed_check, photo};
+use sr_assess::{Capture, QualityIssue, QualityThresholds, assess_quality};
 use sr_decode::{Frame, Pixels};
 
 fn issues(name: &str) -> Vec<QualityIssue> {
@@ -169,4 +169,42 @@ fn the_blur_measure_separates_sharp_from_blurred_captures() {
         3 * flagged(&blurred) >= 2 * blurred.len(),
         "most blurred copies flagged"
     );
+}
+
+#[test]
+fn a_black_surround_is_not_underexposure_on_a_modality_image() {
+    let check = installed_check();
+    let flagged = |frame: &Frame| -> Vec<QualityIssue> {
+        check
+            .assess(frame, Capture::Modality)
+            .flags
+            .into_iter()
+            .map(|f| f.issue)
+            .collect()
+    };
+    // Ultrasound: most of the frame is outside the sector, the sector itself is lit.
+    let ultrasound = dicom("clinic-b/2026-11-22-us-0003", "us-0004.dcm");
+    let report = check.assess(&ultrasound, Capture::Modality);
+    assert!(report.dark_clipped > 0.5, "{report:?}");
+    assert!(
+        !flagged(&ultrasound).contains(&QualityIssue::Underexposed),
+        "{report:?}"
+    );
+    // The same pixels taken for a photograph are held to the photo limits.
+    let as_photo = check.assess(&ultrasound, Capture::Photograph);
+    assert!(
+        as_photo
+            .flags
+            .iter()
+            .any(|f| f.issue == QualityIssue::Underexposed)
+    );
+    assert!(
+        as_photo
+            .flags
+            .iter()
+            .any(|f| f.issue == QualityIssue::Distorted)
+    );
+    // A slice whose window shows almost nothing is still flagged.
+    let dark = dicom("clinic-a/2026-11-21-ct-0002", "xs-0003.dcm");
+    assert!(flagged(&dark).contains(&QualityIssue::Underexposed));
 }

@@ -207,10 +207,15 @@ impl Engine {
     pub(crate) fn quality_of_frame(
         &self,
         frame: &sr_decode::Frame,
+        format: sr_catalog::Format,
     ) -> (sr_assess::QualityReport, ModelStamp) {
+        let capture = match format {
+            sr_catalog::Format::Dicom => sr_assess::Capture::Modality,
+            _ => sr_assess::Capture::Photograph,
+        };
         match self.models.quality().as_ref() {
             Ok(check) => (
-                check.assess(frame),
+                check.assess(frame, capture),
                 ModelStamp {
                     id: check.id.clone(),
                     version: check.version.clone(),
@@ -232,7 +237,7 @@ impl Engine {
         let to_json = |v: serde_json::Result<serde_json::Value>| v.map_err(|e| e.to_string());
         match job.kind {
             JobKind::Quality => {
-                let (report, model) = self.quality_of_frame(frame);
+                let (report, model) = self.quality_of_frame(frame, job.format);
                 Ok(JobResult {
                     model,
                     result: to_json(serde_json::to_value(&report))?,

@@ -186,21 +186,9 @@ impl Engine {
     /// Capture quality of one file (its first frame), outside the catalogue: for a
     /// technician's spot check or a script.
     pub fn quality_of_file(&self, path: &Path) -> Result<sr_assess::QualityReport, EngineError> {
-        let frame = self.decoder.frame(path, self.format_of(path)?, 0)?;
-        Ok(self.quality_of_frame(&frame).0)
-    }
-
-    /// The decoder's format for a file outside the catalogue, by its name.
-    fn format_of(&self, path: &Path) -> Result<sr_decode::Format, EngineError> {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        sr_catalog::Format::from_key(name)
-            .map(decode_format)
-            .ok_or_else(|| {
-                EngineError::Invalid(format!("{} is not a supported file type", path.display()))
-            })
+        let format = catalog_format(path)?;
+        let frame = self.decoder.frame(path, decode_format(format), 0)?;
+        Ok(self.quality_of_frame(&frame, format).0)
     }
 
     /// The heat map a diagnosis model stored for an item, as PNG.
@@ -222,7 +210,9 @@ impl Engine {
         path: &Path,
     ) -> Result<(sr_assess::Finding, sr_models::Provider), EngineError> {
         let model = self.models.open(model_id)?;
-        let frame = self.decoder.frame(path, self.format_of(path)?, 0)?;
+        let frame = self
+            .decoder
+            .frame(path, decode_format(catalog_format(path)?), 0)?;
         let finding = sr_assess::diagnose(&model, &frame)?;
         Ok((finding, model.provider().clone()))
     }
@@ -451,4 +441,15 @@ fn ai_finding(ai: &serde_json::Value) -> AiFinding {
             })
             .unwrap_or_default(),
     }
+}
+
+/// The format of a file outside the catalogue, by its name.
+fn catalog_format(path: &Path) -> Result<sr_catalog::Format, EngineError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    sr_catalog::Format::from_key(name).ok_or_else(|| {
+        EngineError::Invalid(format!("{} is not a supported file type", path.display()))
+    })
 }

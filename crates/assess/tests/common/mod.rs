@@ -1,5 +1,6 @@
 //! The demo photos the assessment tests read (scikit-image's retina, IHC and
 //! microaneurysm images and their blurred and mis-exposed copies).
+#![allow(dead_code)] // each test binary uses its own subset
 
 use std::path::PathBuf;
 
@@ -17,4 +18,21 @@ pub fn photo(name: &str) -> Frame {
     Decoder::new(DecodeConfig::default())
         .frame(&dir.join(name), format, 0)
         .unwrap()
+}
+
+/// A DICOM file of the demo data, by its batch folder and name.
+pub fn dicom(batch: &str, name: &str) -> Frame {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/demo-data")
+        .join(batch)
+        .join(name);
+    Decoder::new(DecodeConfig::default())
+        .frame(&path, Format::Dicom, 0)
+        .unwrap()
+}
+
+/// The capture-quality check as `make` installs it.
+pub fn installed_check() -> sr_assess::QualityModel {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/capture-quality");
+    sr_assess::QualityModel::load(&dir).expect("quality.toml and its files verify")
 }
