@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use sr_decode::{Frame, Pixels};
+use sr_decode::Frame;
 
-use crate::luma::{box_reduce, displayed_gray};
+use crate::luma::{box_reduce, displayed_brightness};
 
 /// Features per scale: the MSCN map's shape and variance, then shape, mean and left and
 /// right variances of its four neighbour products.
@@ -144,16 +144,8 @@ fn parse_svm(text: &str) -> Result<(f64, f64, SupportVectors), String> {
 /// Greyscale in 0..1 (scikit-image's rgb2gray weights for colour), reduced by an
 /// integer factor when larger than [`MAX_SIDE`].
 fn gray_of(frame: &Frame) -> (usize, usize, Vec<f64>) {
-    let full: Vec<f32> = match &frame.pixels {
-        Pixels::Gray { .. } => displayed_gray(frame),
-        Pixels::Rgba(rgba) => rgba
-            .chunks_exact(4)
-            .map(|p| {
-                (0.2125 * f32::from(p[0]) + 0.7154 * f32::from(p[1]) + 0.0721 * f32::from(p[2]))
-                    / 255.0
-            })
-            .collect(),
-    };
+    // scikit-image's rgb2gray weights, as the reference implementation converts.
+    let full = displayed_brightness(frame, [0.2125, 0.7154, 0.0721]);
     let (w, h, reduced) = box_reduce(frame.width as usize, frame.height as usize, &full, MAX_SIDE);
     (w, h, reduced.into_iter().map(f64::from).collect())
 }

@@ -18,16 +18,7 @@ impl Luma {
     /// Brightness as displayed: greyscale through the file's window (or its full range)
     /// and MONOCHROME1 inverted; colour by Rec. 601 luma.
     pub fn from_frame(frame: &Frame) -> Self {
-        let full: Vec<f32> = match &frame.pixels {
-            Pixels::Gray { .. } => displayed_gray(frame),
-            Pixels::Rgba(rgba) => rgba
-                .chunks_exact(4)
-                .map(|p| {
-                    (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
-                        / 255.0
-                })
-                .collect(),
-        };
+        let full = displayed_brightness(frame, REC_601);
         Self::downscaled(frame.width as usize, frame.height as usize, &full)
     }
 
@@ -67,6 +58,26 @@ pub fn box_reduce(
         }
     }
     (w, h, out)
+}
+
+/// Rec. 601 luma weights for red, green and blue.
+pub const REC_601: [f32; 3] = [0.299, 0.587, 0.114];
+
+/// A frame's brightness as the viewer first shows it, 0 black to 1 white: greyscale
+/// through [`displayed_gray`], colour weighted by `weights` (red, green, blue).
+pub fn displayed_brightness(frame: &Frame, weights: [f32; 3]) -> Vec<f32> {
+    match &frame.pixels {
+        Pixels::Gray { .. } => displayed_gray(frame),
+        Pixels::Rgba(rgba) => rgba
+            .chunks_exact(4)
+            .map(|p| {
+                (weights[0] * f32::from(p[0])
+                    + weights[1] * f32::from(p[1])
+                    + weights[2] * f32::from(p[2]))
+                    / 255.0
+            })
+            .collect(),
+    }
 }
 
 /// A greyscale frame as the viewer first shows it, 0 black to 1 white: through the

@@ -6,7 +6,7 @@ use image::{ImageBuffer, Rgb};
 use sr_decode::{Frame, Pixels};
 use sr_models::{Colour, InputSpec, Layout};
 
-use crate::luma::displayed_gray;
+use crate::luma::{REC_601, displayed_gray};
 
 type RgbF32 = ImageBuffer<Rgb<f32>, Vec<f32>>;
 
@@ -43,7 +43,7 @@ pub fn input_tensor(frame: &Frame, spec: &InputSpec) -> Vec<f32> {
         let values = match spec.colour {
             Colour::Rgb => [r, g, b],
             Colour::Bgr => [b, g, r],
-            Colour::Gray => [0.299 * r + 0.587 * g + 0.114 * b, 0.0, 0.0],
+            Colour::Gray => [REC_601[0] * r + REC_601[1] * g + REC_601[2] * b, 0.0, 0.0],
         };
         for (c, value) in values.iter().take(channels).enumerate() {
             let v = (value * spec.scale - spec.mean[c]) / spec.std[c];
