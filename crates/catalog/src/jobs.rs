@@ -196,9 +196,12 @@ impl Catalog {
     }
 
     /// Moves an item's queued jobs ahead of everything else: the reviewer is looking.
+    /// Only queued jobs' priorities matter, and `jobs_due` (state, priority) finds their
+    /// highest without reading the whole table on every item opened.
     pub fn prioritise_jobs(&self, item_id: i64) -> Result<(), CatalogError> {
         self.conn.execute(
-            "UPDATE jobs SET priority = (SELECT coalesce(max(priority), 0) + 1 FROM jobs)
+            "UPDATE jobs SET priority = (SELECT coalesce(max(priority), 0) + 1 FROM jobs
+                                         WHERE state = 'queued')
              WHERE item_id = ?1 AND state = 'queued'",
             [item_id],
         )?;
