@@ -119,3 +119,36 @@ fn the_installed_check_flags_a_distorted_photo_but_not_a_modality_image() {
     let report = check.assess(&grey, Capture::Modality);
     assert!(report.brisque.is_some() && !distorted(&grey, Capture::Modality));
 }
+
+#[test]
+fn a_malformed_model_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ranges = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../models/capture-quality/brisque-ranges.json");
+    for (name, text) in [
+        (
+            "not-svr.txt",
+            "svm_type c_svc\nkernel_type rbf\ngamma 0.05\nrho 1\nSV\n1 1:0.5\n",
+        ),
+        (
+            "truncated.txt",
+            "svm_type epsilon_svr\nkernel_type rbf\ngamma 0.05\nrho 1\nSV\n1 1:0.5 2:x\n",
+        ),
+        ("empty.txt", ""),
+    ] {
+        let svm = dir.path().join(name);
+        std::fs::write(&svm, text).unwrap();
+        let err = Brisque::load(&svm, &ranges).err().expect("refused");
+        assert!(err.to_string().contains(name), "{err}");
+    }
+    let svm = dir.path().join("not-svr.txt");
+    let bad_ranges = dir.path().join("ranges.json");
+    std::fs::write(&bad_ranges, r#"{"min_": [1, 2], "max_": [3, 4]}"#).unwrap();
+    std::fs::write(
+        &svm,
+        "svm_type epsilon_svr\nkernel_type rbf\ngamma 0.05\nrho 1\nSV\n1 1:0.5\n",
+    )
+    .unwrap();
+    let err = Brisque::load(&svm, &bad_ranges).err().expect("refused");
+    assert!(err.to_string().contains("36 values"), "{err}");
+}

@@ -338,6 +338,14 @@ async fn models_in_the_bucket_are_installed_when_their_sha256_checks_out() {
     let forged = manifest_text.replace("id = \"demo-spots\"", "id = \"forged\"");
     put(&store, "models/forged/model.toml", forged.as_bytes()).await;
     put(&store, "models/forged/model.onnx", b"not the model").await;
+    // A folder whose manifest names another model, and a "manifest" too large to be one.
+    put(
+        &store,
+        "models/other-name/model.toml",
+        manifest_text.as_bytes(),
+    )
+    .await;
+    put(&store, "models/huge/model.toml", &vec![b'#'; 100 * 1024]).await;
     put(&store, "clinic-a/b1/a.png", b"an image").await;
 
     let data = tempfile::tempdir().unwrap();
@@ -370,6 +378,16 @@ async fn models_in_the_bucket_are_installed_when_their_sha256_checks_out() {
         onnx
     );
     assert!(!models.join("forged").exists());
+    assert!(
+        matches!(outcome(&first, "other-name"), ModelOutcome::Refused(r) if r.contains("names \"demo-spots\"")),
+        "{:?}",
+        first.models
+    );
+    assert!(
+        matches!(outcome(&first, "huge"), ModelOutcome::Refused(r) if r.contains("not a manifest")),
+        "{:?}",
+        first.models
+    );
     // Items still come, and `models/` is never taken for a tenant.
     assert_eq!(first.recorded.batches, 1);
     assert_eq!(first.recorded.added, 1);
