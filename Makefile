@@ -34,13 +34,14 @@ S3S_FS_VERSION := 0.14.1
 
 APT_PACKAGES := build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev \
 	libayatana-appindicator3-dev librsvg2-dev libxdo-dev xvfb xauth webkit2gtk-driver \
-	imagemagick gnome-keyring dbus-x11 fonts-dejavu-core python3-venv openssl
+	imagemagick gnome-keyring dbus-x11 fonts-dejavu-core python3-venv openssl \
+	postgresql libsecret-tools
 
 export SECONDREAD_PDFIUM := $(abspath $(PDFIUM))
 export SECONDREAD_ONNXRUNTIME := $(abspath $(ONNXRUNTIME))
 export SECONDREAD_MODELS := $(abspath models)
 
-.PHONY: run test build deps system-deps ui demo-data lint check-licences cargo-test e2e bench clean
+.PHONY: run test build deps system-deps ui demo-data lint check-licences cargo-test e2e stack bench clean
 
 ## Opens SecondRead on the bundled demo data (local folder source, demo session, no login).
 run: build demo-data
@@ -51,11 +52,13 @@ run: build demo-data
 test: build demo-data lint check-licences cargo-test e2e
 
 build: deps ui
-	cargo build --locked
+	cargo build --locked -p secondread -p sr-review-api
 	cp $(PDFIUM) target/debug/libpdfium.so
 	cp $(ONNXRUNTIME) target/debug/libonnxruntime.so
 
-deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE)
+REALM_NODE := tests/stack/oidc/node_modules/.installed
+
+deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(REALM_NODE) $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE)
 
 # Debian packages Tauri and the tests need; installs only what is missing.
 system-deps:
@@ -74,6 +77,11 @@ $(VENV)/.installed: tests/requirements.txt
 
 ui/node_modules/.installed: ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+# The Keycloak-shaped OpenID provider of tests/stack (npm oidc-provider).
+$(REALM_NODE): tests/stack/oidc/package-lock.json
+	cd tests/stack/oidc && npm ci --no-audit --no-fund
 	touch $@
 
 $(PDFIUM):
@@ -139,6 +147,10 @@ with-keyring = rm -rf $(KEYRING_HOME) && mkdir -p $(KEYRING_HOME) && \
 e2e: build demo-data
 	$(call with-keyring,$(PY) -m pytest -q tests/e2e)
 
+## The platform side on 127.0.0.1 for trying the app by hand: realm, review API, PostgreSQL.
+stack: build
+	$(PY) tests/stack/stack.py target/debug/sr-review-api
+
 ## Speed figures against their targets (release build, real app under Xvfb).
 bench: deps ui demo-data
 	$(MAKE) system-deps APT_PACKAGES=rclone
@@ -148,6 +160,7 @@ bench: deps ui demo-data
 	$(PY) tests/bench/run.py
 	$(PY) tests/bench/infer.py
 	$(call with-keyring,$(PY) tests/bench/pull.py)
+	$(call with-keyring,$(PY) tests/bench/sync.py)
 
 clean:
 	rm -rf target $(TOOLS) $(VENV) ui/node_modules ui/dist

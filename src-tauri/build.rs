@@ -12,6 +12,10 @@ const COMMANDS: &[&str] = &[
     "pull_source",
     "models",
     "assess_status",
+    "sign_in",
+    "sign_out",
+    "sync_status",
+    "sync_now",
 ];
 
 fn main() {

@@ -3,6 +3,7 @@
 
 mod commands;
 mod frames;
+mod platform;
 mod sources;
 
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             let board = app.state::<Arc<PullBoard>>().inner().clone();
             let handle = app.handle().clone();
             std::thread::spawn(move || sources::poll_forever(board, handle));
+            let engine = app.state::<Arc<Engine>>().inner().clone();
+            let handle = app.handle().clone();
+            std::thread::spawn(move || platform::sync_forever(engine, handle));
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol(
@@ -60,6 +64,10 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             commands::pull_source,
             commands::models,
             commands::assess_status,
+            platform::sign_in,
+            platform::sign_out,
+            platform::sync_status,
+            platform::sync_now,
         ])
         .run(tauri::generate_context!("tauri.conf.json"));
     match result {

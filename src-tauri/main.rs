@@ -8,7 +8,13 @@ fn main() -> std::process::ExitCode {
     if cli.verb.is_some() {
         sr_cli::run(cli)
     } else {
-        let config = sr_cli::engine_config(&cli);
+        let config = match sr_cli::engine_config(&cli) {
+            Ok(config) => config,
+            Err(e) => {
+                eprintln!("secondread: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
         let sources = cli.sources.unwrap_or_else(sr_cli::default_sources_file);
         secondread_app::run(config, sources)
     }

@@ -1,5 +1,6 @@
 """Starts what the end-to-end tests need: Xvfb, WebKitWebDriver and the real app."""
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -13,6 +14,13 @@ from webdriver import Session  # noqa: E402
 APP = harness.ROOT / "target" / "debug" / "secondread"
 DEMO = harness.ROOT / "target" / "demo-data"
 SHOTS = harness.ROOT / "target" / "e2e-screenshots"
+
+# The app's "system browser" under test: an HTTP client that signs in as the user
+# named in BROWSER_LOGIN (tests/stack/browser.py). Set before WebKitWebDriver starts,
+# whose environment the app inherits.
+BROWSER_LOGIN = harness.ROOT / "target" / "e2e-browser-login.json"
+os.environ["BROWSER"] = f"{sys.executable} {harness.ROOT / 'tests' / 'stack' / 'browser.py'}"
+os.environ["SR_TEST_BROWSER_LOGIN"] = str(BROWSER_LOGIN)
 
 
 def cli(data_dir, *args):

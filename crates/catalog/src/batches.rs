@@ -5,8 +5,9 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::BatchKind;
 use crate::manifest::ManifestItem;
-use crate::model::{BatchKind, Format};
+use crate::model::Format;
 use crate::{Catalog, CatalogError, StoredBlob, check_key, now_rfc3339};
 
 #[derive(Debug, Clone, Default, Serialize, TS)]

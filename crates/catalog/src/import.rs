@@ -6,10 +6,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::BatchKind;
 use crate::batches::{BatchEntry, BatchHeader, ImportReport};
 use crate::blobs::BlobError;
 use crate::manifest;
-use crate::model::{BatchKind, Format};
+use crate::model::Format;
 use crate::{BlobStore, Catalog, CatalogError, StoredBlob};
 
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ mod keys;
 mod manifest;
 mod migrations;
 pub mod model;
+mod outbox;
 mod remote;
 mod verdicts;
 
@@ -30,7 +31,12 @@ pub use manifest::{
     CheckedManifest, FILE_NAME as BATCH_MANIFEST, ManifestItem, parse as parse_manifest,
 };
 pub use model::*;
+pub use outbox::{OutboxCounts, Settled, Unsynced};
 pub use remote::RemoteObject;
+pub use sr_contract::{
+    BatchKind, CodingDecision, Decision, DiagnosisDecision, ItemRef, ModelRef, QualityDecision,
+    Reviewer, Role, Verdict, VerdictKind,
+};
 pub use verdicts::NewVerdict;
 pub use worklist::{BatchSummary, StateCounts, Worklist, WorklistQuery, WorklistRow, WorklistSort};
 

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::model::BatchKind;
+use crate::BatchKind;
 
 pub const SCHEMA: &str = "secondread.batch/1";
 pub const FILE_NAME: &str = "batch.json";

@@ -120,6 +120,33 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX jobs_due ON jobs(state, priority DESC, item_id);
     ALTER TABLE assessments ADD COLUMN heatmap BLOB;
     "#,
+    // 4: the outbox learns what the platform answered: a conflict keeps the other
+    // reviewer's verdict; the sync's last attempt and success are kept for the status bar.
+    r#"
+    CREATE TABLE outbox_v4 (
+        verdict_uuid TEXT PRIMARY KEY REFERENCES verdict_events(uuid),
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'synced', 'failed', 'conflict')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        theirs TEXT,
+        settled_at TEXT
+    ) STRICT;
+    INSERT INTO outbox_v4 (verdict_uuid, state, attempts, last_error)
+        SELECT verdict_uuid, state, attempts, last_error FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v4 RENAME TO outbox;
+    CREATE INDEX outbox_state ON outbox(state);
+
+    CREATE TABLE sync_status (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        last_attempt_at TEXT,
+        last_success_at TEXT,
+        last_error_code TEXT,
+        last_error TEXT
+    ) STRICT;
+    INSERT INTO sync_status (id) VALUES (1);
+    "#,
 ];
 
 /// Brings the database schema up to the newest version.

@@ -3,8 +3,8 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use crate::model::{Decision, ItemRef, ModelRef, Reviewer, Role, Verdict, VerdictKind};
 use crate::{Catalog, CatalogError, now_rfc3339};
+use crate::{Decision, ItemRef, ModelRef, Reviewer, Role, Verdict, VerdictKind};
 
 /// What a reviewer decided about one item; the catalogue fills in the rest.
 #[derive(Debug, Clone)]
@@ -54,8 +54,8 @@ impl Catalog {
             })
         });
 
-        let tx = self.conn.transaction()?;
-        let supersedes: Option<String> = tx
+        let supersedes: Option<String> = self
+            .conn
             .query_row(
                 "SELECT latest_verdict FROM item_reviews WHERE item_id = ?1 AND kind = ?2",
                 params![new.item_id, expected.as_str()],
@@ -63,6 +63,12 @@ impl Catalog {
             )
             .optional()?
             .flatten();
+        // Deciding again after a conflict was shown is a knowing answer to theirs.
+        let acknowledges = match &supersedes {
+            Some(uuid) => self.conflicting_verdict(uuid)?.map(|theirs| theirs.uuid),
+            None => None,
+        };
+        let tx = self.conn.transaction()?;
         let verdict = Verdict {
             uuid: uuid::Uuid::now_v7().to_string(),
             item: ItemRef {
@@ -79,6 +85,7 @@ impl Catalog {
             decided_at: now_rfc3339(),
             time_spent_ms: new.time_spent_ms,
             supersedes,
+            acknowledges,
         };
         let body =
             serde_json::to_string(&verdict).map_err(|source| CatalogError::CorruptVerdict {
@@ -135,14 +142,5 @@ impl Catalog {
                 .map_err(|source| CatalogError::CorruptVerdict { uuid, source })
         })
         .collect()
-    }
-
-    /// How many decisions wait to be synced.
-    pub fn outbox_pending(&self) -> Result<u32, CatalogError> {
-        Ok(self.conn.query_row(
-            "SELECT count(*) FROM outbox WHERE state = 'pending'",
-            [],
-            |r| r.get(0),
-        )?)
     }
 }

@@ -4,8 +4,9 @@ use rusqlite::{ToSql, params_from_iter};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::model::{Decision, Format, ItemState, Role, Verdict};
+use crate::model::{Format, ItemState};
 use crate::{Catalog, CatalogError};
+use crate::{Decision, Role, Verdict};
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct WorklistQuery {

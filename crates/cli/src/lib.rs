@@ -3,6 +3,7 @@
 //! `--json` prints one JSON document on stdout; errors go to stderr (as JSON with a
 //! machine-readable `code` under `--json`) with a non-zero exit.
 
+mod platform_verbs;
 mod progress_line;
 
 use std::path::PathBuf;
@@ -24,6 +25,10 @@ pub struct Cli {
     /// The sources file (default: sources.toml in the OS config dir).
     #[arg(long, global = true, env = "SECONDREAD_SOURCES")]
     pub sources: Option<PathBuf>,
+    /// The platform to sign in to and sync with (default: platform.toml in the OS
+    /// config dir; none there: the demo session).
+    #[arg(long, global = true, env = "SECONDREAD_PLATFORM")]
+    pub platform: Option<PathBuf>,
     /// Print one JSON document on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -94,11 +99,56 @@ pub enum Verb {
         #[arg(long)]
         item: Option<i64>,
     },
+    /// Sign in to the platform's realm (system browser, or --device-code).
+    Login {
+        /// Sign in with a code typed on another device (no browser here).
+        #[arg(long)]
+        device_code: bool,
+        /// Only print the sign-in address; do not open a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Who is signed in, their roles, and the outbox.
+    Whoami,
+    /// Send the decisions waiting in the outbox to the platform.
+    Sync {
+        /// Verdicts per request.
+        #[arg(long, default_value_t = 500)]
+        batch_size: usize,
+        /// Send again the decisions the platform refused before.
+        #[arg(long)]
+        retry_failed: bool,
+    },
+    /// Sign out: end the realm's session and wipe the tokens here.
+    Logout,
+    /// Record a decision on items, as the signed-in reviewer (or the demo session).
+    Decide(DecideArgs),
     /// Manage a source's secret in the OS keyring.
     Source {
         #[command(subcommand)]
         action: SourceAction,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DecideArgs {
+    /// Item ids (as `items` lists them).
+    #[arg(required = true)]
+    pub items: Vec<i64>,
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// agree | disagree | amend | escalate (doctor); accept | blurry | under_exposed |
+    /// over_exposed | wrong_region | retake (technician).
+    #[arg(long)]
+    pub decision: Option<String>,
+    /// A code the coder accepts (repeat for more).
+    #[arg(long)]
+    pub accept: Vec<String>,
+    /// A code the coder rejects (repeat for more).
+    #[arg(long)]
+    pub reject: Vec<String>,
+    #[arg(long, default_value = "")]
+    pub note: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,13 +251,23 @@ pub fn default_sources_file() -> PathBuf {
         .join("sources.toml")
 }
 
+/// The platform file the verbs and the app read when none is given.
+pub fn default_platform_file() -> PathBuf {
+    dirs::config_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("secondread")
+        .join("platform.toml")
+}
+
 /// Engine configuration shared by the verbs and the desktop app.
-pub fn engine_config(cli: &Cli) -> EngineConfig {
+pub fn engine_config(cli: &Cli) -> Result<EngineConfig, EngineError> {
+    let platform_file = cli.platform.clone().unwrap_or_else(default_platform_file);
+    let platform = sr_engine::PlatformConfig::load(&platform_file)?;
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
     let bundled_models = std::env::var_os("SECONDREAD_MODELS")
         .map(PathBuf::from)
         .or_else(|| beside_executable("models"));
-    EngineConfig {
+    Ok(EngineConfig {
         pdfium_library: std::env::var_os("SECONDREAD_PDFIUM")
             .map(PathBuf::from)
             .or_else(|| beside_executable("libpdfium.so")),
@@ -223,7 +283,8 @@ pub fn engine_config(cli: &Cli) -> EngineConfig {
             device: cli.device.into(),
         },
         data_dir,
-    }
+        platform,
+    })
 }
 
 /// A file the deployment puts beside the executable (PDFium, ONNX Runtime, models).
@@ -241,7 +302,7 @@ pub fn run(cli: Cli) -> ExitCode {
         return ExitCode::SUCCESS;
     };
     let sources = cli.sources.unwrap_or_else(default_sources_file);
-    match execute(verb, config, &sources, json) {
+    match config.and_then(|config| execute(verb, config, &sources, json)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json {
@@ -261,6 +322,17 @@ fn execute(
     json: bool,
 ) -> Result<(), EngineError> {
     match verb {
+        Verb::Login {
+            device_code,
+            no_browser,
+        } => platform_verbs::login(&Engine::open(config)?, device_code, !no_browser, json),
+        Verb::Whoami => platform_verbs::whoami(&Engine::open(config)?, json),
+        Verb::Sync {
+            batch_size,
+            retry_failed,
+        } => platform_verbs::sync(&Engine::open(config)?, batch_size, retry_failed, json),
+        Verb::Logout => platform_verbs::logout(&Engine::open(config)?, json),
+        Verb::Decide(args) => platform_verbs::decide(&Engine::open(config)?, &args, json),
         Verb::Source {
             action: SourceAction::SetSecret { name },
         } => set_secret(&name, json),

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -11,6 +10,7 @@ use sr_catalog::{Job, JobKind, JobResult, ModelStamp, QueueCounts};
 use sr_models::Task;
 use ts_rs::TS;
 
+use crate::wakeup::Wakeup;
 use crate::{Engine, EngineError, decode_format};
 
 /// The built-in capture-quality measure, named like a model in stored results.
@@ -31,8 +31,7 @@ pub struct AssessProgress {
 /// minute in case a model was added.
 #[derive(Debug)]
 pub struct Assessor {
-    due: Mutex<bool>,
-    signal: Condvar,
+    wakeup: Wakeup,
     running: AtomicBool,
     progress: AssessProgress,
 }
@@ -40,8 +39,7 @@ pub struct Assessor {
 impl Default for Assessor {
     fn default() -> Self {
         Self {
-            due: Mutex::new(true),
-            signal: Condvar::new(),
+            wakeup: Wakeup::new(true),
             running: AtomicBool::new(false),
             progress: AssessProgress::default(),
         }
@@ -69,19 +67,7 @@ impl Engine {
     /// Runs the queue whenever there may be work, for the life of the process.
     pub fn assess_forever(&self) {
         loop {
-            {
-                let due = self
-                    .assessor
-                    .due
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                let (mut due, _) = self
-                    .assessor
-                    .signal
-                    .wait_timeout_while(due, Duration::from_secs(60), |due| !*due)
-                    .unwrap_or_else(PoisonError::into_inner);
-                *due = false;
-            }
+            self.assessor.wakeup.wait(Duration::from_secs(60));
             self.assessor.running.store(true, Ordering::Relaxed);
             if let Err(e) = self.assess(None, &self.assessor.progress) {
                 eprintln!("secondread: assessing items failed: {e}");
@@ -92,12 +78,7 @@ impl Engine {
 
     /// Tells the background runner that new items may need assessing.
     pub(crate) fn wake_assessor(&self) {
-        *self
-            .assessor
-            .due
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = true;
-        self.assessor.signal.notify_all();
+        self.assessor.wakeup.wake();
     }
 
     pub fn assess_status(&self) -> Result<AssessStatus, EngineError> {

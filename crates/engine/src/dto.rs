@@ -8,10 +8,17 @@ use ts_rs::TS;
 /// Who is reviewing, and which roles they may take.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SessionInfo {
-    /// `demo`: bundled data, no login, every role offered.
+    /// `demo`: bundled data, no login, every role offered; `signed_out`; `signed_in`;
+    /// `sign_in_again`: the realm ended the session (reviewing goes on, sync waits).
     pub mode: String,
     pub username: String,
+    pub name: Option<String>,
+    /// The reviewing roles offered: the realm roles the token carries.
     pub roles: Vec<Role>,
+    /// Every realm role of the signed-in user, reviewing or not.
+    pub realm_roles: Vec<String>,
+    /// What the person should know about their session, if anything.
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -85,6 +92,9 @@ pub struct ItemView {
     pub assessment_errors: Vec<String>,
     /// This role's decisions on the item, oldest first; the last one stands.
     pub history: Vec<Verdict>,
+    /// The standing decision, when the platform did not take it: another reviewer's
+    /// conflicting verdict, or the reason it was refused.
+    pub unsynced: Option<sr_catalog::Unsynced>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]

@@ -14,6 +14,13 @@ pub enum EngineError {
     Pull(#[from] sr_pull::PullError),
     #[error(transparent)]
     Model(#[from] sr_models::ModelError),
+    #[error(transparent)]
+    Auth(#[from] sr_auth::AuthError),
+    #[error(transparent)]
+    Sync(#[from] sr_sync::SyncError),
+    /// The signed-in reviewer may not do this (a role they do not hold).
+    #[error("{0}")]
+    NotPermitted(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -47,6 +54,14 @@ impl EngineError {
                 sr_models::ModelError::Checksum { .. } | sr_models::ModelError::Mismatch { .. },
             ) => "model_refused",
             EngineError::Model(_) => "model",
+            EngineError::Auth(sr_auth::AuthError::SignInAgain(_)) => "sign_in_again",
+            EngineError::Auth(sr_auth::AuthError::SignedOut) => "signed_out",
+            EngineError::Auth(sr_auth::AuthError::Unreachable(_)) => "unreachable",
+            EngineError::Auth(sr_auth::AuthError::Config(_)) => "config",
+            EngineError::Auth(sr_auth::AuthError::TimedOut(_)) => "timed_out",
+            EngineError::Auth(_) => "auth",
+            EngineError::Sync(_) => "catalogue",
+            EngineError::NotPermitted(_) => "not_permitted",
             EngineError::Invalid(_) => "invalid",
         }
     }

@@ -9,7 +9,9 @@ mod error;
 pub mod frame_wire;
 mod models;
 mod parallel;
+mod platform;
 mod pulls;
+mod wakeup;
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use lru::LruCache;
 use sr_catalog::{
     BatchKind, Catalog, ImportOptions, ImportReport, ItemFailure, ItemRecord, ItemState,
-    NewVerdict, Reviewer, Role, Verdict, Worklist, WorklistQuery,
+    NewVerdict, Role, Verdict, Worklist, WorklistQuery,
 };
 use sr_decode::{DecodeConfig, Decoder};
 
@@ -26,11 +28,14 @@ pub use assessing::{AssessProgress, AssessReport, AssessStatus, QUALITY_MODEL};
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
 pub use models::{ModelProblem, ModelView, ModelsView, QualityCheckView};
+pub use platform::SyncStatus;
 pub use pulls::{PullBoard, PullOutcome, SourceForm, SourceKind, SourceView, SourcesView};
 pub use sr_assess::{Finding, HeatMap, LabelScore};
+pub use sr_auth::{self as auth, PlatformConfig};
 pub use sr_catalog as catalog;
 pub use sr_models::{DevicePreference, Provider, ProviderKind, RuntimeConfig};
 pub use sr_pull as pull;
+pub use sr_sync::{SyncOptions, SyncReport};
 
 /// Encoded frames kept in memory for going back and forth between recent items.
 const FRAME_CACHE_ENTRIES: usize = 12;
@@ -46,6 +51,8 @@ pub struct EngineConfig {
     /// earlier one of the same id.
     pub model_dirs: Vec<PathBuf>,
     pub runtime: RuntimeConfig,
+    /// The platform to sign in to and sync with; none: the demo session.
+    pub platform: Option<PlatformConfig>,
 }
 
 impl EngineConfig {
@@ -56,34 +63,7 @@ impl EngineConfig {
             pdfium_library: None,
             model_dirs: Vec::new(),
             runtime: RuntimeConfig::default(),
-        }
-    }
-}
-
-/// Who decides. Only the demo session exists until sign-in lands: bundled data, no
-/// login, and every role offered so one person can try each worklist.
-#[derive(Debug, Clone, Copy)]
-enum Session {
-    Demo,
-}
-
-impl Session {
-    fn reviewer(self, role: Role) -> Reviewer {
-        match self {
-            Session::Demo => Reviewer {
-                subject: format!("demo-{}", role.as_str()),
-                username: format!("demo {}", role.as_str()),
-            },
-        }
-    }
-
-    fn info(self) -> SessionInfo {
-        match self {
-            Session::Demo => SessionInfo {
-                mode: "demo".into(),
-                username: "demo".into(),
-                roles: Role::ALL.to_vec(),
-            },
+            platform: None,
         }
     }
 }
@@ -96,12 +76,16 @@ pub struct Engine {
     /// Where models pulled from a bucket are installed (a model root of its own).
     site_models: PathBuf,
     assessor: assessing::Assessor,
-    session: Session,
+    session: platform::Session,
+    /// Wakes the background sync when a decision is made.
+    sync_wakeup: wakeup::Wakeup,
+    sync_running: Mutex<()>,
 }
 
 impl Engine {
     pub fn open(config: EngineConfig) -> Result<Self, EngineError> {
         let catalog = Catalog::open(&config.data_dir)?;
+        let session = platform::Session::open(config.platform, &config.data_dir)?;
         let decoder = Decoder::new(DecodeConfig {
             pdfium_library: config.pdfium_library,
             ..DecodeConfig::default()
@@ -114,7 +98,9 @@ impl Engine {
             models: models::ModelShelf::new(config.model_dirs, config.runtime),
             site_models: config.data_dir.join("models"),
             assessor: assessing::Assessor::default(),
-            session: Session::Demo,
+            session,
+            sync_wakeup: wakeup::Wakeup::new(true),
+            sync_running: Mutex::new(()),
         })
     }
 
@@ -261,11 +247,13 @@ impl Engine {
     }
 
     pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, EngineError> {
+        self.session.reviewer(query.role)?;
         Ok(self.catalog().worklist(query)?)
     }
 
     /// The review screen's view of an item; opening it puts it in review for the role.
     pub fn open_item(&self, id: i64, role: Role) -> Result<ItemView, EngineError> {
+        self.session.reviewer(role)?;
         let catalog = self.catalog();
         let item = catalog.item(id)?;
         if item.batch_kind != role.batch_kind() {
@@ -304,6 +292,10 @@ impl Engine {
             }
         }
         view.assessment_pending = catalog.item_jobs_queued(id)?;
+        view.unsynced = catalog
+            .unsynced(None)?
+            .into_iter()
+            .find(|u| u.item_id == id && u.mine.decision.kind() == kind);
         view.assessment_errors = failed
             .into_iter()
             .map(|(kind, model, error)| format!("{} ({model}): {error}", kind.as_str()))
@@ -316,10 +308,11 @@ impl Engine {
             item_id: request.item_id,
             decision: request.decision,
             note: request.note,
-            reviewer: self.session.reviewer(request.role),
+            reviewer: self.session.reviewer(request.role)?,
             role: request.role,
             time_spent_ms: request.time_spent_ms,
         })?;
+        self.sync_wakeup.wake();
         Ok(verdict)
     }
 
@@ -413,6 +406,7 @@ fn item_view(item: ItemRecord, history: Vec<Verdict>) -> ItemView {
         assessment_pending: false,
         assessment_errors: Vec::new(),
         history,
+        unsynced: None,
     }
 }
 

@@ -9,6 +9,8 @@ import type { Role } from "../bindings/Role";
 import type { SessionInfo } from "../bindings/SessionInfo";
 import type { SourceForm } from "../bindings/SourceForm";
 import type { SourcesView } from "../bindings/SourcesView";
+import type { SyncReport } from "../bindings/SyncReport";
+import type { SyncStatus } from "../bindings/SyncStatus";
 import type { Verdict } from "../bindings/Verdict";
 import type { Worklist } from "../bindings/Worklist";
 import type { WorklistQuery } from "../bindings/WorklistQuery";
@@ -38,6 +40,15 @@ export interface Backend {
   onPullStarted(handler: (source: string) => void): Promise<() => void>;
   /** Calls `handler` whenever a pull ends (started here or by the periodic listing). */
   onPullFinished(handler: (outcome: PullOutcome) => void): Promise<() => void>;
+  /** Opens the realm's sign-in page in the system browser; resolves once back. */
+  signIn(): Promise<SessionInfo>;
+  /** Ends the realm's session and wipes the tokens; the outbox is kept. */
+  signOut(): Promise<SessionInfo>;
+  /** The session and the outbox, for the status bar. */
+  syncStatus(): Promise<SyncStatus>;
+  syncNow(): Promise<SyncReport>;
+  /** Calls `handler` whenever a sync ran (in the background or asked for). */
+  onSyncFinished(handler: (report: SyncReport) => void): Promise<() => void>;
 }
 
 /** An engine error as the UI shows it: a stable code and a sentence. */

@@ -2,6 +2,7 @@
 import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { PullOutcome } from "../bindings/PullOutcome";
+import type { SyncReport } from "../bindings/SyncReport";
 import type { Backend } from "./index";
 import { asBackendError, BackendError } from "./index";
 
@@ -29,6 +30,11 @@ export const tauriBackend: Backend = {
   pullSource: (name) => call("pull_source", { name }),
   onPullStarted: (handler) => listen<string>("pull-started", (event) => handler(event.payload)),
   onPullFinished: (handler) => listen<PullOutcome>("pull-finished", (event) => handler(event.payload)),
+  signIn: () => call("sign_in"),
+  signOut: () => call("sign_out"),
+  syncStatus: () => call("sync_status"),
+  syncNow: () => call("sync_now"),
+  onSyncFinished: (handler) => listen<SyncReport>("sync-finished", (event) => handler(event.payload)),
   async heatmap(id, model) {
     const response = await fetch(`${frameBase}heatmap/${id}/${encodeURIComponent(model)}`);
     if (!response.ok) throw new BackendError({ code: "not_found", message: await response.text() });

@@ -5,6 +5,7 @@ import type { ItemState } from "./ItemState";
 import type { LocalFinding } from "./LocalFinding";
 import type { MetaField } from "./MetaField";
 import type { QualityAssessment } from "./QualityAssessment";
+import type { Unsynced } from "./Unsynced";
 import type { Verdict } from "./Verdict";
 
 /**
@@ -30,4 +31,9 @@ assessment_errors: Array<string>,
 /**
  * This role's decisions on the item, oldest first; the last one stands.
  */
-history: Array<Verdict>, };
+history: Array<Verdict>, 
+/**
+ * The standing decision, when the platform did not take it: another reviewer's
+ * conflicting verdict, or the reason it was refused.
+ */
+unsynced: Unsynced | null, };

@@ -6,6 +6,19 @@ import type { Role } from "./Role";
  */
 export type SessionInfo = { 
 /**
- * `demo`: bundled data, no login, every role offered.
+ * `demo`: bundled data, no login, every role offered; `signed_out`; `signed_in`;
+ * `sign_in_again`: the realm ended the session (reviewing goes on, sync waits).
  */
-mode: string, username: string, roles: Array<Role>, };
+mode: string, username: string, name: string | null, 
+/**
+ * The reviewing roles offered: the realm roles the token carries.
+ */
+roles: Array<Role>, 
+/**
+ * Every realm role of the signed-in user, reviewing or not.
+ */
+realm_roles: Array<string>, 
+/**
+ * What the person should know about their session, if anything.
+ */
+message: string | null, };

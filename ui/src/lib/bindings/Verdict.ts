@@ -22,4 +22,9 @@ decided_at: string, time_spent_ms: number,
 /**
  * The earlier verdict on the same item and kind that this one replaces.
  */
-supersedes: string | null, } & ({ "kind": "diagnosis", "decision": DiagnosisDecision } | { "kind": "quality", "decision": QualityDecision } | { "kind": "coding", "decision": CodingDecision });
+supersedes: string | null, 
+/**
+ * Another reviewer's verdict that this one knowingly disagrees with (the reviewer
+ * saw the conflict and kept their own decision); the API then accepts it.
+ */
+acknowledges?: string, } & ({ "kind": "diagnosis", "decision": DiagnosisDecision } | { "kind": "quality", "decision": QualityDecision } | { "kind": "coding", "decision": CodingDecision });

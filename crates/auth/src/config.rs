@@ -1,0 +1,90 @@
+//! Where the platform is: `platform.toml`, written by the site's IT admin.
+//!
+//! ```toml
+//! issuer = "https://sso.hospital.example/realms/review"   # the Keycloak realm
+//! client_id = "secondread"                                 # a public client
+//! api = "https://review.hospital.example"                  # the review API
+//! ca_bundle = "/etc/secondread/hospital-ca.pem"            # optional, trusted besides the system's
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::AuthError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub api: String,
+    #[serde(default)]
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl PlatformConfig {
+    /// Reads the file; `None` when there is none (the demo session).
+    pub fn load(path: &Path) -> Result<Option<Self>, AuthError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(AuthError::Config(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let config: Self = toml::from_str(&text)
+            .map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))?;
+        config.check()?;
+        Ok(Some(config))
+    }
+
+    /// TLS for every endpoint that is not on this machine.
+    fn check(&self) -> Result<(), AuthError> {
+        for (name, value) in [("issuer", &self.issuer), ("api", &self.api)] {
+            let url = Url::parse(value)
+                .map_err(|e| AuthError::Config(format!("{name} = \"{value}\": {e}")))?;
+            let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+            if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+                return Err(AuthError::Config(format!(
+                    "{name} = \"{value}\": only https is allowed (plain http only on this machine)"
+                )));
+            }
+        }
+        if self.client_id.trim().is_empty() {
+            return Err(AuthError::Config("client_id is empty".into()));
+        }
+        Ok(())
+    }
+
+    /// The review API's base address, without a trailing slash.
+    pub fn api_base(&self) -> &str {
+        self.api.trim_end_matches('/')
+    }
+
+    /// An HTTP client for the realm and the API: no redirects followed (a token
+    /// endpoint that redirects is not to be trusted), bounded waits, the site's CA.
+    pub fn http_client(&self) -> Result<reqwest::Client, AuthError> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(60));
+        if let Some(path) = &self.ca_bundle {
+            let pem = std::fs::read(path).map_err(|e| {
+                AuthError::Config(format!("cannot read ca_bundle {}: {e}", path.display()))
+            })?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| AuthError::Config(format!("ca_bundle {}: {e}", path.display())))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        builder
+            .build()
+            .map_err(|e| AuthError::Config(format!("cannot set up HTTPS: {e}")))
+    }
+}

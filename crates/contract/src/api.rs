@@ -1,0 +1,84 @@
+//! The review API's bodies (contract v1). The OpenAPI document `openapi.json` beside
+//! this crate describes the same shapes; the reference server's tests hold the two together.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::Verdict;
+
+/// `POST /v1/verdicts`: a batch of verdicts, answered one by one in the same order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerdictBatch {
+    pub verdicts: Vec<Verdict>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerdictAnswers {
+    pub results: Vec<VerdictAnswer>,
+}
+
+/// What the platform did with one verdict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerdictAnswer {
+    pub uuid: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    /// Stored now.
+    Accepted,
+    /// This uuid was stored before: nothing changed (the idempotent retry).
+    Duplicate,
+    /// Another reviewer's standing decision on the same item and kind differs; it is
+    /// returned so the reviewer can amend theirs or keep it knowingly.
+    Conflict { theirs: Box<Verdict> },
+}
+
+/// `GET /v1/verdicts?tenant=&batch=`: the decisions already made on a batch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerdictList {
+    pub verdicts: Vec<Verdict>,
+}
+
+/// `GET /v1/me`: who the bearer token says the caller is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Me {
+    pub subject: String,
+    pub username: String,
+    /// Every realm role the token carries, reviewing roles or not.
+    pub roles: Vec<String>,
+}
+
+/// `POST /v1/claims`: ask to review an item, so that two reviewers are not handed the
+/// same one unless a double read is asked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    pub tenant: String,
+    pub batch: String,
+    pub key: String,
+    pub kind: crate::VerdictKind,
+    /// A second, independent read of an item another reviewer holds.
+    #[serde(default)]
+    pub double_read: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum ClaimAnswer {
+    /// The caller holds the item until `expires_at` (RFC 3339); claiming again renews it.
+    Granted { expires_at: String },
+    /// Another reviewer holds it.
+    Held { holder: String, expires_at: String },
+}
+
+/// Every error body the API sends: a stable code, a sentence, and the verdicts it is about.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uuids: Vec<String>,
+}

@@ -1,0 +1,228 @@
+//! The platform session: who is signed in (and so which roles are offered), and the
+//! sync of the outbox. Without `platform.toml` the workstation runs the demo session:
+//! bundled data, no login, every role offered.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use sr_auth::{Auth, DeviceCode, Identity, PendingLogin, SignOut};
+use sr_catalog::{OutboxCounts, Reviewer, Role, Unsynced};
+use sr_sync::{SyncOptions, SyncReport};
+use ts_rs::TS;
+
+use crate::{Engine, EngineError, SessionInfo};
+
+/// How often the background sync looks at the outbox, and the longest it waits
+/// between tries while the platform cannot be reached.
+const SYNC_EVERY: Duration = Duration::from_secs(10);
+const SYNC_BACKOFF_MAX: Duration = Duration::from_secs(120);
+
+/// Who decides.
+pub(crate) enum Session {
+    Demo,
+    /// Signed in to the platform's realm (or signed in before, known offline).
+    Platform {
+        auth: Box<Auth>,
+        /// The auth and sync calls share one runtime, so that pooled connections live.
+        runtime: tokio::runtime::Runtime,
+    },
+}
+
+/// The status bar: the session and the outbox.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SyncStatus {
+    pub session: SessionInfo,
+    pub outbox: OutboxCounts,
+    /// Decisions the platform did not take: conflicts to look at, refusals to read.
+    pub unsynced: Vec<Unsynced>,
+}
+
+fn reviewing_roles(identity: &Identity) -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|role| identity.roles.iter().any(|r| r == role.as_str()))
+        .collect()
+}
+
+impl Session {
+    pub(crate) fn open(
+        config: Option<sr_auth::PlatformConfig>,
+        data_dir: &std::path::Path,
+    ) -> Result<Self, EngineError> {
+        let Some(config) = config else {
+            return Ok(Session::Demo);
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("platform")
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::Invalid(format!("cannot start the platform client: {e}")))?;
+        Ok(Session::Platform {
+            auth: Box::new(Auth::new(config, data_dir)?),
+            runtime,
+        })
+    }
+
+    pub(crate) fn info(&self) -> SessionInfo {
+        match self {
+            Session::Demo => SessionInfo {
+                mode: "demo".into(),
+                username: "demo".into(),
+                name: None,
+                roles: Role::ALL.to_vec(),
+                realm_roles: Vec::new(),
+                message: None,
+            },
+            Session::Platform { auth, .. } => match auth.identity() {
+                None => SessionInfo {
+                    mode: "signed_out".into(),
+                    username: String::new(),
+                    name: None,
+                    roles: Vec::new(),
+                    realm_roles: Vec::new(),
+                    message: Some("Sign in to see your worklists.".into()),
+                },
+                Some(identity) => {
+                    let roles = reviewing_roles(&identity);
+                    let live = auth.has_session().unwrap_or(false);
+                    let message = if !live {
+                        Some("Your session has ended: sign in again to sync. You can keep reviewing.".into())
+                    } else if roles.is_empty() {
+                        Some(format!(
+                            "{} has none of the reviewing roles (doctor, technician, coder) in the realm, so there is nothing to review. Ask your administrator for a role.",
+                            identity.username
+                        ))
+                    } else {
+                        None
+                    };
+                    SessionInfo {
+                        mode: if live { "signed_in" } else { "sign_in_again" }.into(),
+                        username: identity.username,
+                        name: identity.name,
+                        roles,
+                        realm_roles: identity.roles,
+                        message,
+                    }
+                }
+            },
+        }
+    }
+
+    /// The reviewer a decision in this role is filed under, if the session holds the role.
+    pub(crate) fn reviewer(&self, role: Role) -> Result<Reviewer, EngineError> {
+        match self {
+            Session::Demo => Ok(Reviewer {
+                subject: format!("demo-{}", role.as_str()),
+                username: format!("demo {}", role.as_str()),
+            }),
+            Session::Platform { auth, .. } => {
+                let identity = auth
+                    .identity()
+                    .ok_or_else(|| EngineError::NotPermitted("sign in first to review".into()))?;
+                if !reviewing_roles(&identity).contains(&role) {
+                    return Err(EngineError::NotPermitted(format!(
+                        "{} does not have the {} role",
+                        identity.username,
+                        role.as_str()
+                    )));
+                }
+                Ok(Reviewer {
+                    subject: identity.subject,
+                    username: identity.username,
+                })
+            }
+        }
+    }
+
+    fn platform(&self) -> Result<(&Auth, &tokio::runtime::Runtime), EngineError> {
+        match self {
+            Session::Demo => Err(EngineError::Invalid(
+                "no platform is configured (platform.toml): this is the demo session".into(),
+            )),
+            Session::Platform { auth, runtime } => Ok((auth, runtime)),
+        }
+    }
+}
+
+impl Engine {
+    /// Starts a browser sign-in; [`Engine::finish_login`] waits for the way back.
+    pub fn begin_login(&self) -> Result<PendingLogin, EngineError> {
+        let (auth, runtime) = self.session.platform()?;
+        Ok(runtime.block_on(auth.begin_login())?)
+    }
+
+    pub fn finish_login(&self, pending: PendingLogin) -> Result<SessionInfo, EngineError> {
+        let (auth, runtime) = self.session.platform()?;
+        runtime.block_on(auth.finish_login(pending, sr_auth::LOGIN_TIMEOUT))?;
+        Ok(self.session())
+    }
+
+    pub fn device_login(&self, show: impl FnOnce(&DeviceCode)) -> Result<SessionInfo, EngineError> {
+        let (auth, runtime) = self.session.platform()?;
+        runtime.block_on(auth.device_login(show))?;
+        Ok(self.session())
+    }
+
+    /// Signs out: ends the realm's session if it can be reached, wipes the tokens here.
+    /// Decisions not yet synced stay in the outbox for the next sign-in.
+    pub fn logout(&self) -> Result<SignOut, EngineError> {
+        let (auth, runtime) = self.session.platform()?;
+        Ok(runtime.block_on(auth.logout()))
+    }
+
+    /// Sends the outbox to the review API; one sync at a time (the background one and
+    /// one asked for wait for each other rather than send the same batch twice).
+    pub fn sync(&self, options: &SyncOptions) -> Result<SyncReport, EngineError> {
+        let (auth, runtime) = self.session.platform()?;
+        let _one_at_a_time = self
+            .sync_running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(runtime.block_on(sr_sync::sync(&self.catalog, auth, options))?)
+    }
+
+    pub fn sync_status(&self) -> Result<SyncStatus, EngineError> {
+        let catalog = self.catalog();
+        Ok(SyncStatus {
+            session: self.session(),
+            outbox: catalog.outbox_counts()?,
+            unsynced: catalog.unsynced(None)?,
+        })
+    }
+
+    /// The app's background sync: whenever a decision is made, and every
+    /// [`SYNC_EVERY`] while decisions wait; after a failed try it waits twice as long,
+    /// up to [`SYNC_BACKOFF_MAX`], so that it resumes by itself when the network returns.
+    pub fn sync_forever(&self, on_done: impl Fn(&SyncReport)) {
+        let mut wait = SYNC_EVERY;
+        loop {
+            self.sync_wakeup.wait(wait);
+            let live = matches!(self.session.info().mode.as_str(), "signed_in");
+            let pending = self.catalog().outbox_pending().unwrap_or(0);
+            if !live || pending == 0 {
+                wait = SYNC_EVERY;
+                continue;
+            }
+            match self.sync(&SyncOptions::default()) {
+                Ok(report) => {
+                    wait = if report.stopped.is_some() {
+                        (wait * 2).min(SYNC_BACKOFF_MAX)
+                    } else {
+                        SYNC_EVERY
+                    };
+                    on_done(&report);
+                }
+                Err(e) => {
+                    eprintln!("secondread: sync failed: {e}");
+                    wait = (wait * 2).min(SYNC_BACKOFF_MAX);
+                }
+            }
+        }
+    }
+
+    /// Sends the decisions the platform refused again (after a role was granted).
+    pub fn retry_failed(&self) -> Result<usize, EngineError> {
+        Ok(self.catalog().outbox_retry_failed()?)
+    }
+}

@@ -1,0 +1,190 @@
+//! The HTTP surface of contract v1.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use sr_contract::{
+    ClaimAnswer, ClaimRequest, Me, Verdict, VerdictAnswer, VerdictAnswers, VerdictBatch,
+    VerdictList,
+};
+
+use crate::error::ApiFailure;
+use crate::store::Store;
+use crate::tokens::{Caller, TokenChecker};
+
+/// The most verdicts one request may carry.
+pub const MAX_BATCH: usize = 1000;
+
+pub struct AppState {
+    pub tokens: TokenChecker,
+    pub store: Store,
+    pub lease_s: u32,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/me", get(me))
+        .route("/v1/verdicts", post(post_verdicts).get(list_verdicts))
+        .route("/v1/claims", post(claim))
+        .with_state(state)
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        sr_contract::OPENAPI,
+    )
+}
+
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiFailure> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    state.tokens.check(header).await
+}
+
+async fn me(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Me>, ApiFailure> {
+    let caller = caller(&state, &headers).await?;
+    Ok(Json(Me {
+        subject: caller.subject,
+        username: caller.username,
+        roles: caller.roles,
+    }))
+}
+
+async fn post_verdicts(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<VerdictAnswers>, ApiFailure> {
+    let caller = caller(&state, &headers).await?;
+    let batch: VerdictBatch = serde_json::from_slice(&body)
+        .map_err(|e| ApiFailure::invalid(format!("not a batch of verdicts: {e}"), Vec::new()))?;
+    if batch.verdicts.len() > MAX_BATCH {
+        return Err(ApiFailure::invalid(
+            format!("at most {MAX_BATCH} verdicts per request"),
+            Vec::new(),
+        ));
+    }
+    check_well_formed(&batch.verdicts)?;
+    authorise(&caller, &batch.verdicts)?;
+    let outcomes = state.store.store(&batch.verdicts).await?;
+    let results = batch
+        .verdicts
+        .into_iter()
+        .zip(outcomes)
+        .map(|(verdict, outcome)| VerdictAnswer {
+            uuid: verdict.uuid,
+            outcome,
+        })
+        .collect();
+    Ok(Json(VerdictAnswers { results }))
+}
+
+fn check_well_formed(verdicts: &[Verdict]) -> Result<(), ApiFailure> {
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let bad: Vec<String> = verdicts
+        .iter()
+        .filter(|v| {
+            uuid::Uuid::parse_str(&v.uuid).is_err()
+                || time::OffsetDateTime::parse(&v.decided_at, rfc3339).is_err()
+                || v.item.sha256.len() != 64
+                || [&v.item.tenant, &v.item.batch, &v.item.key]
+                    .iter()
+                    .any(|s| s.is_empty())
+        })
+        .map(|v| v.uuid.clone())
+        .collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiFailure::invalid(
+            "verdicts need a uuid, an RFC 3339 decided_at, a sha256 and a tenant, batch and key",
+            bad,
+        ))
+    }
+}
+
+/// Every verdict must be the caller's own, and of a kind the caller's roles may decide.
+fn authorise(caller: &Caller, verdicts: &[Verdict]) -> Result<(), ApiFailure> {
+    let mut refused = Vec::new();
+    let mut reason = String::new();
+    for verdict in verdicts {
+        let needed = verdict.decision.kind().required_role();
+        if verdict.reviewer.subject != caller.subject {
+            reason = format!(
+                "{} may only post their own verdicts (this one names {})",
+                caller.username, verdict.reviewer.username
+            );
+        } else if verdict.role != needed || !caller.has_role(needed.as_str()) {
+            reason = format!(
+                "a {} verdict needs the {} role, which {} does not have",
+                verdict.decision.kind().as_str(),
+                needed.as_str(),
+                caller.username
+            );
+        } else {
+            continue;
+        }
+        refused.push(verdict.uuid.clone());
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiFailure::forbidden(reason, refused))
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    tenant: String,
+    batch: Option<String>,
+}
+
+async fn list_verdicts(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<VerdictList>, ApiFailure> {
+    caller(&state, &headers).await?;
+    let verdicts = state
+        .store
+        .list(&query.tenant, query.batch.as_deref())
+        .await?;
+    Ok(Json(VerdictList { verdicts }))
+}
+
+async fn claim(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ClaimAnswer>, ApiFailure> {
+    let caller = caller(&state, &headers).await?;
+    let request: ClaimRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiFailure::invalid(format!("not a claim: {e}"), Vec::new()))?;
+    let needed = request.kind.required_role();
+    if !caller.has_role(needed.as_str()) {
+        return Err(ApiFailure::forbidden(
+            format!(
+                "claiming an item for {} needs the {} role",
+                request.kind.as_str(),
+                needed.as_str()
+            ),
+            Vec::new(),
+        ));
+    }
+    Ok(Json(
+        state.store.claim(&caller, &request, state.lease_s).await?,
+    ))
+}

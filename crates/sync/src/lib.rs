@@ -1,0 +1,159 @@
+//! Sync: the outbox drains to the platform's review API in the order the decisions were
+//! made, in batches. Each verdict's uuid is its idempotency key, so a batch sent twice
+//! (a kill between sending and settling, a lost answer) is stored once and answered
+//! `duplicate` the second time. 5xx, 429 and timeouts are retried with exponential
+//! backoff and jitter; a 401 gets one token refresh and one retry; a 403 is not
+//! retried: those verdicts are marked failed with the platform's reason, the rest go on.
+
+mod api;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+use sr_auth::{Auth, AuthError};
+use sr_catalog::{Catalog, CatalogError, Settled};
+use sr_contract::Outcome;
+use ts_rs::TS;
+
+pub use api::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Verdicts per request (the API takes up to 1,000).
+    pub batch_size: usize,
+    /// Retries of one request on 5xx / 429 / timeouts before the sync stops for now.
+    pub retries: usize,
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            retries: 4,
+            first_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+/// What one sync did, and why it stopped early if it did.
+#[derive(Debug, Clone, Default, Serialize, TS)]
+pub struct SyncReport {
+    pub sent: u32,
+    pub accepted: u32,
+    pub duplicates: u32,
+    pub conflicts: u32,
+    pub failed: u32,
+    /// Still waiting in the outbox afterwards.
+    pub pending: u32,
+    /// Access tokens renewed on the way (ahead of expiry or after a 401).
+    pub renewed_tokens: u32,
+    /// Set when the sync could not finish: e.g. `unreachable`, `server_error`,
+    /// `sign_in_again`; the outbox keeps everything for the next try.
+    pub stopped: Option<SyncStop>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SyncStop {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+fn catalog(catalog: &Mutex<Catalog>) -> std::sync::MutexGuard<'_, Catalog> {
+    catalog.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Sends everything pending, batch after batch, until the outbox is empty or the
+/// platform cannot be reached (then the report says why; nothing is lost).
+pub async fn sync(
+    store: &Mutex<Catalog>,
+    auth: &Auth,
+    options: &SyncOptions,
+) -> Result<SyncReport, SyncError> {
+    let api = api::Api::new(auth, options);
+    let renewals_before = auth.renewals();
+    let mut report = SyncReport::default();
+    let stop = loop {
+        let batch = catalog(store).outbox_due(options.batch_size.max(1))?;
+        if batch.is_empty() {
+            break None;
+        }
+        report.sent += batch.len() as u32;
+        match api.post(&batch).await {
+            Ok(answers) => {
+                let settled: Vec<(String, Settled)> = answers
+                    .into_iter()
+                    .map(|answer| {
+                        let settled = match answer.outcome {
+                            Outcome::Accepted => {
+                                report.accepted += 1;
+                                Settled::Synced
+                            }
+                            Outcome::Duplicate => {
+                                report.duplicates += 1;
+                                Settled::Synced
+                            }
+                            Outcome::Conflict { theirs } => {
+                                report.conflicts += 1;
+                                Settled::Conflict(theirs)
+                            }
+                        };
+                        (answer.uuid, settled)
+                    })
+                    .collect();
+                catalog(store).outbox_settle(&settled)?;
+            }
+            Err(ApiError::Refused { uuids, message, .. }) => {
+                // A refusal naming no verdict means the batch as a whole was refused.
+                let refused: Vec<String> = if uuids.is_empty() {
+                    batch.iter().map(|v| v.uuid.clone()).collect()
+                } else {
+                    uuids
+                };
+                report.sent -= (batch.len() - refused.len()) as u32;
+                report.failed += refused.len() as u32;
+                let settled: Vec<(String, Settled)> = refused
+                    .into_iter()
+                    .map(|uuid| (uuid, Settled::Failed(message.clone())))
+                    .collect();
+                catalog(store).outbox_settle(&settled)?;
+            }
+            Err(e) => {
+                report.sent -= batch.len() as u32;
+                break Some(SyncStop {
+                    code: e.code().to_owned(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    };
+    let catalog = catalog(store);
+    catalog.record_sync_attempt(stop.as_ref().map(|s| (s.code.as_str(), s.message.as_str())))?;
+    report.pending = catalog.outbox_pending()?;
+    report.renewed_tokens = auth.renewals() - renewals_before;
+    report.stopped = stop;
+    Ok(report)
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Auth(AuthError::SignInAgain(_) | AuthError::SignedOut) => "sign_in_again",
+            ApiError::Auth(AuthError::Unreachable(_)) | ApiError::Unreachable(_) => "unreachable",
+            ApiError::Auth(_) => "auth",
+            ApiError::Server { .. } => "server_error",
+            ApiError::Unauthorized(_) => "sign_in_again",
+            ApiError::Refused { .. } => "refused",
+            ApiError::Protocol(_) => "protocol",
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The app's side of the platform session: signing in through the system browser,
+//! signing out, and the background sync that tells the UI when it has run.
+
+use std::sync::Arc;
+
+use sr_engine::{Engine, ErrorReport, SessionInfo, SyncOptions, SyncReport, SyncStatus};
+use tauri::{AppHandle, Emitter, State};
+
+/// The event the UI listens to: a sync ran (its report as the payload).
+pub const SYNC_FINISHED: &str = "sync-finished";
+
+type Reply<T> = Result<T, ErrorReport>;
+
+/// Runs an engine call that drives the platform client's own runtime on a blocking
+/// thread: never on one of Tauri's async workers (a runtime cannot block inside another).
+async fn off_the_async_workers<T: Send + 'static>(
+    call: impl FnOnce() -> Reply<T> + Send + 'static,
+) -> Reply<T> {
+    tauri::async_runtime::spawn_blocking(call)
+        .await
+        .map_err(|e| ErrorReport {
+            code: "internal".into(),
+            message: e.to_string(),
+        })?
+}
+
+/// Opens the realm's sign-in page in the system browser and waits for the way back.
+#[tauri::command]
+pub async fn sign_in(engine: State<'_, Arc<Engine>>, app: AppHandle) -> Reply<SessionInfo> {
+    let engine = engine.inner().clone();
+    off_the_async_workers(move || {
+        let pending = engine.begin_login().map_err(|e| e.report())?;
+        webbrowser::open(&pending.url).map_err(|e| ErrorReport {
+            code: "no_browser".into(),
+            message: format!(
+                "cannot open the system browser ({e}); open {} by hand",
+                pending.url
+            ),
+        })?;
+        let info = engine.finish_login(pending).map_err(|e| e.report())?;
+        sync_in_background(engine, app);
+        Ok(info)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn sign_out(engine: State<'_, Arc<Engine>>) -> Reply<SessionInfo> {
+    let engine = engine.inner().clone();
+    off_the_async_workers(move || {
+        engine.logout().map_err(|e| e.report())?;
+        Ok(engine.session())
+    })
+    .await
+}
+
+#[tauri::command(async)]
+pub fn sync_status(engine: State<'_, Arc<Engine>>) -> Reply<SyncStatus> {
+    engine.sync_status().map_err(|e| e.report())
+}
+
+#[tauri::command]
+pub async fn sync_now(engine: State<'_, Arc<Engine>>, app: AppHandle) -> Reply<SyncReport> {
+    let engine = engine.inner().clone();
+    off_the_async_workers(move || {
+        let report = engine
+            .sync(&SyncOptions::default())
+            .map_err(|e| e.report())?;
+        let _ = app.emit(SYNC_FINISHED, &report);
+        Ok(report)
+    })
+    .await
+}
+
+fn sync_in_background(engine: Arc<Engine>, app: AppHandle) {
+    std::thread::spawn(move || {
+        if let Ok(report) = engine.sync(&SyncOptions::default()) {
+            let _ = app.emit(SYNC_FINISHED, &report);
+        }
+    });
+}
+
+/// Runs for the life of the window (see [`Engine::sync_forever`]).
+pub fn sync_forever(engine: Arc<Engine>, app: AppHandle) {
+    engine.sync_forever(|report| {
+        let _ = app.emit(SYNC_FINISHED, report);
+    });
+}

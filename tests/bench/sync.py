@@ -1,0 +1,146 @@
+"""`make bench`, sync: 10,000 queued verdicts sent to the reference review API (over
+PostgreSQL, bearer JWTs checked against the realm's JWKS), all on 127.0.0.1.
+
+SecondRead: `secondread sync` from a data dir holding 10,000 pending verdicts (reading
+the outbox, posting batches of 500, settling each answer in the catalogue). Peer: a
+bare Python client (requests, one keep-alive connection) posting the same verdict
+bodies in the same batches to a fresh database, with no outbox of its own: the floor
+the API and database set. Then the kill test: a sync killed with SIGKILL part-way and
+run again stores each verdict exactly once. Target: <= 10 s for 10,000.
+"""
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "stack"))
+sys.path.insert(0, str(HERE.parent / "e2e"))
+import stack as platform  # noqa: E402
+
+ROOT = platform.ROOT
+APP = ROOT / "target" / "release" / "secondread"
+API = ROOT / "target" / "release" / "sr-review-api"
+COUNT = 10_000
+BATCH = 500
+TARGET_S = 10.0
+
+
+def app(data_dir, settings, *args, check=True):
+    result = subprocess.run([str(APP), "--data-dir", str(data_dir), "--platform", str(settings), *args],
+                            capture_output=True, text=True, timeout=1800)
+    if check and result.returncode != 0:
+        raise SystemExit(f"secondread {' '.join(args)} failed: {result.stderr}")
+    return result
+
+
+def login(data_dir, settings, username):
+    proc = subprocess.Popen([str(APP), "--data-dir", str(data_dir), "--platform", str(settings), "login",
+                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = proc.stderr.readline().split(": ", 1)[1].strip()
+    platform.sign_in(url, username, platform.password_of(username))
+    proc.communicate(timeout=60)
+
+
+def queued_data_dir(base, settings, username):
+    """A data dir with COUNT imaging items, each decided once: COUNT pending verdicts."""
+    folder = base / "bulk" / "clinic-s" / "2026-12-01-sync-bench"
+    folder.mkdir(parents=True)
+    for i in range(COUNT):
+        Image.new("L", (8, 8), i % 256).save(folder / f"img-{i:05}.png")
+    data_dir = base / "data"
+    app(data_dir, settings, "import", str(base / "bulk"))
+    login(data_dir, settings, username)
+    rows = json.loads(app(data_dir, settings, "items", "--role", "doctor", "--json").stdout)["rows"]
+    ids = [str(r["id"]) for r in rows]
+    for start in range(0, len(ids), 2000):
+        app(data_dir, settings, "decide", *ids[start:start + 2000], "--role", "doctor", "--decision", "agree")
+    return data_dir
+
+
+def fresh_database(stack):
+    stack.postgres.sql("TRUNCATE verdicts")
+
+
+def stored(stack):
+    return int(stack.postgres.sql("SELECT count(*) FROM verdicts")), \
+        int(stack.postgres.sql("SELECT count(DISTINCT (tenant, batch, item_key)) FROM verdicts"))
+
+
+def peer(stack, verdicts, token):
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    start = time.monotonic()
+    for i in range(0, len(verdicts), BATCH):
+        answer = session.post(f"{stack.api.url}/v1/verdicts", json={"verdicts": verdicts[i:i + BATCH]}, timeout=120)
+        answer.raise_for_status()
+    return time.monotonic() - start
+
+
+def main():
+    base = Path(tempfile.mkdtemp(prefix="sr-bench-sync-"))
+    try:
+        with platform.Stack(binary=API) as stack:
+            settings = stack.platform_toml(base / "platform.toml")
+            print(f"preparing {COUNT} queued verdicts…", flush=True)
+            data_dir = queued_data_dir(base, settings, "dana")
+            bodies = json.loads(app(data_dir, settings, "verdicts", "--json").stdout)
+            assert len(bodies) == COUNT
+            pristine = base / "pristine"
+            shutil.copytree(data_dir, pristine)
+
+            results = {"secondread": [], "peer": []}
+            for run in range(3):
+                fresh_database(stack)
+                shutil.rmtree(data_dir)
+                shutil.copytree(pristine, data_dir)
+                start = time.monotonic()
+                report = json.loads(app(data_dir, settings, "sync", "--json").stdout)
+                results["secondread"].append(time.monotonic() - start)
+                assert report["accepted"] == COUNT and report["pending"] == 0, report
+                assert stored(stack) == (COUNT, COUNT)
+
+                fresh_database(stack)
+                token = stack.tokens("dana")["access_token"]
+                results["peer"].append(peer(stack, bodies, token))
+                assert stored(stack) == (COUNT, COUNT)
+
+            # A kill part-way, then a retry: every verdict stored once.
+            fresh_database(stack)
+            shutil.rmtree(data_dir)
+            shutil.copytree(pristine, data_dir)
+            proc = subprocess.Popen([str(APP), "--data-dir", str(data_dir), "--platform", str(settings), "sync",
+                                     "--batch-size", "100"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while stored(stack)[0] < COUNT // 3 and proc.poll() is None:
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            at_kill = stored(stack)[0]
+            retry = json.loads(app(data_dir, settings, "sync", "--json").stdout)
+            total, distinct = stored(stack)
+            duplicates = total - distinct
+
+        ours, theirs = min(results["secondread"]), min(results["peer"])
+        print(f"sync of {COUNT} verdicts in batches of {BATCH} (best of 3, same API and database):")
+        print(f"  SecondRead `secondread sync`: {ours:.2f} s ({COUNT / ours:,.0f} verdicts/s)")
+        print(f"  peer (bare Python requests client, no outbox): {theirs:.2f} s ({COUNT / theirs:,.0f} verdicts/s)")
+        print(f"  ratio SecondRead / peer throughput: {theirs / ours:.2f}x")
+        print(f"  target <= {TARGET_S:.0f} s: {'met' if ours <= TARGET_S else 'NOT met'}")
+        print(f"  kill -9 after {at_kill} stored, then sync again: {retry['accepted']} accepted, "
+              f"{retry['duplicates']} answered duplicate; server holds {total} verdicts, {duplicates} duplicates")
+        if duplicates or total != COUNT:
+            raise SystemExit("duplicates or losses after the kill")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""The platform session in the real app (WebKitGTK under Xvfb): sign in through the
+system browser (BROWSER is tests/stack/browser.py, an HTTP client filling the realm's
+login form), decide, watch the status bar sync; a conflict shown with the other
+reviewer's decision and kept; sign out."""
+
+import json
+import subprocess
+
+import pytest
+from conftest import APP, BROWSER_LOGIN, cli
+from test_sync_cli import API_BINARY, decide, imaging_items, login, platform, server_count, sync
+
+CANVAS = "canvas[data-testid=viewer-canvas]"
+PAINTED = """
+const c = document.querySelector('canvas[data-testid=viewer-canvas]');
+if (!c || !c.width) return 0;
+const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+let lit = 0;
+for (let i = 0; i < d.length; i += 64) if (d[i] + d[i + 1] + d[i + 2] > 60) lit++;
+return lit;
+"""
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with platform.Stack(binary=API_BINARY) as running:
+        yield running
+
+
+def browser_signs_in_as(username):
+    BROWSER_LOGIN.write_text(json.dumps({"username": username, "password": platform.password_of(username)}))
+
+
+def open_first(app):
+    app.keys("Enter")
+    app.wait_for(CANVAS)
+    app.wait_until(lambda: app.script(PAINTED) > 50, "the first frame painted")
+
+
+def test_sign_in_review_and_sync_in_the_app(stack, launch, data_dir, tmp_path, shots):
+    settings = stack.platform_toml(tmp_path / "platform.toml")
+    app = launch(data_dir, ["--platform", str(settings)], ready="[data-testid=sign-in]")
+    assert app.find_all("button[data-role]") == []
+    assert "Sign in to see your worklists" in app.text("[data-testid=session-message]")
+    shots(app, "signed-out")
+
+    browser_signs_in_as("dana")
+    app.click("[data-testid=sign-in]")
+    app.wait_until(lambda: "Dana Doctor" in (app.text("[data-testid=who]") or ""), "Dana's name in the header",
+                   timeout=60)
+    assert "doctor" in app.text("[data-testid=who]")
+    assert [b.lower() for b in app.texts("button[data-role]")] == ["doctor"]
+    app.wait_for("tr[data-item]")
+    assert app.text("[data-testid=pending]") == "0 pending"
+    shots(app, "signed-in")
+
+    open_first(app)
+    app.keys("1")
+    # The decision wakes the background sync: it reaches the API without a click.
+    app.wait_until(lambda: app.text("[data-testid=synced]") == "1 synced", "the decision synced", timeout=60)
+    assert app.text("[data-testid=pending]") == "0 pending"
+    assert "never" not in app.text("[data-testid=last-sync]")
+    shots(app, "synced")
+    mine = [v for v in json.loads(cli(data_dir, "verdicts", "--json")) if v["reviewer"]["username"] == "dana"]
+    assert len(mine) == 1 and server_count(stack, f"uuid = '{mine[0]['uuid']}'") == 1
+
+    # Offline: the API goes away, decisions wait, the bar says why; back, they go.
+    app.wait_until(lambda: app.text(".position").startswith("2 /"), "auto-advance")
+    app.wait_until(lambda: app.script(PAINTED) > 50, "the second item painted")
+    stack.api.stop()
+    try:
+        app.keys("1")
+        app.wait_until(lambda: app.text("[data-testid=pending]") == "1 pending", "the decision waiting")
+        app.click("[data-testid=sync-now]")
+        app.wait_until(lambda: app.find_all("[data-testid=offline]"), "the offline notice", timeout=90)
+        shots(app, "offline")
+    finally:
+        stack.api.start()
+    app.click("[data-testid=sync-now]")
+    app.wait_until(lambda: app.text("[data-testid=synced]") == "2 synced", "the waiting decision synced", timeout=60)
+    assert not app.find_all("[data-testid=offline]")
+
+    app.keys("Escape")
+    app.click("[data-testid=sign-out]")
+    app.wait_for("[data-testid=sign-in]")
+    assert app.find_all("button[data-role]") == []
+
+
+def test_a_conflict_is_shown_with_their_decision_and_kept_in_the_app(stack, launch, tmp_path, shots):
+    settings = stack.platform_toml(tmp_path / "platform.toml")
+    dana_dir, drew_dir = tmp_path / "dana", tmp_path / "drew"
+    for d in (dana_dir, drew_dir):
+        cli(d, "import", str(platform.ROOT / "target" / "demo-data"))
+    login(dana_dir, settings, "dana")
+    login(drew_dir, settings, "drew")
+    first = imaging_items(dana_dir, settings, 1)
+    decide(dana_dir, settings, first, decision="agree")
+    assert sync(dana_dir, settings)[1]["accepted"] == 1
+    decide(drew_dir, settings, first, decision="disagree")
+    assert sync(drew_dir, settings)[1]["conflicts"] == 1
+
+    app = launch(drew_dir, ["--platform", str(settings)])
+    app.wait_until(lambda: app.text("[data-testid=conflicts]") == "1 conflict", "the conflict in the status bar")
+    open_first(app)
+    app.wait_for("[data-testid=unsynced]")
+    assert app.text("[data-testid=unsynced] h3").lower() == "conflict with dana"
+    assert app.text("[data-testid=theirs]") == "agree"
+    shots(app, "conflict")
+    app.click("[data-testid=keep-mine]")
+    app.wait_until(lambda: not app.find_all("[data-testid=unsynced]"), "the conflict answered")
+    app.wait_until(lambda: app.text("[data-testid=synced]") == "1 synced", "the kept decision synced", timeout=60)
+    assert not app.find_all("[data-testid=conflicts]")
+    # Exactly one verdict of Drew's reached the platform: his, knowingly against Dana's.
+    drew = json.loads(stack.postgres.sql("SELECT body FROM verdicts WHERE body->'reviewer'->>'username' = 'drew'"))
+    assert drew["decision"] == "disagree" and drew["acknowledges"]
+    subprocess.run([str(APP), "--data-dir", str(drew_dir), "--platform", str(settings), "logout"], check=True,
+                   capture_output=True)

@@ -1,0 +1,379 @@
+"""Sign-in and verdict sync against the real platform side (tests/stack): the
+Keycloak-shaped OpenID provider, the reference review API and PostgreSQL, with the
+refresh token in the real OS keyring (gnome-keyring in `make e2e`'s D-Bus session).
+The person at the browser is an HTTP client filling the realm's login form."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from conftest import APP, DEMO, cli
+
+sys.path.insert(0, str(DEMO.parent.parent / "tests" / "stack"))
+import stack as platform  # noqa: E402
+
+API_BINARY = APP.parent / "sr-review-api"
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with platform.Stack(binary=API_BINARY) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(stack, tmp_path):
+    return stack.platform_toml(tmp_path / "platform.toml")
+
+
+def run(data_dir, settings, *args, timeout=300):
+    return subprocess.run([str(APP), "--data-dir", str(data_dir), "--platform", str(settings), *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def as_json(result):
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def login(data_dir, settings, username, password=None):
+    """`secondread login` with the browser step done by `platform.sign_in`."""
+    proc = subprocess.Popen([str(APP), "--data-dir", str(data_dir), "--platform", str(settings), "login",
+                             "--no-browser", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    assert line.startswith("Open this address to sign in: "), line
+    url = line.split(": ", 1)[1].strip()
+    platform.sign_in(url, username, password or platform.password_of(username))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return json.loads(out)
+
+
+def imaging_items(data_dir, settings, count, skip=0):
+    """Undecided imaging items; tests sharing a stack take items of their own (`skip`),
+    so that one test's decisions do not conflict with another's."""
+    rows = as_json(run(data_dir, settings, "items", "--role", "doctor", "--state", "new", "--json"))["rows"]
+    assert len(rows) >= skip + count
+    return [str(r["id"]) for r in rows[skip:skip + count]]
+
+
+def decide(data_dir, settings, items, decision="agree", role="doctor"):
+    return as_json(run(data_dir, settings, "decide", *items, "--role", role, "--decision", decision, "--json"))
+
+
+def sync(data_dir, settings, *args):
+    result = run(data_dir, settings, "sync", "--json", *args)
+    return result, json.loads(result.stdout) if result.stdout else None
+
+
+def server_count(stack, where="true"):
+    return int(stack.postgres.sql(f"SELECT count(*) FROM verdicts WHERE {where}"))
+
+
+def keyring_token(stack, data_dir):
+    """The refresh token the app keeps in the OS keyring for a data dir (read like any
+    keyring client would)."""
+    found = subprocess.run(["secret-tool", "lookup", "service", "secondread", "username",
+                            f"refresh:{platform.CLIENT_ID}@{stack.realm.issuer} {data_dir.resolve()}"],
+                           capture_output=True, text=True)
+    return found.stdout.strip()
+
+
+def test_sign_in_shows_who_and_offers_only_their_roles(stack, settings, tmp_path, data_dir):
+    before = as_json(run(data_dir, settings, "whoami", "--json"))
+    assert before["session"]["mode"] == "signed_out"
+    refused = run(data_dir, settings, "items", "--role", "doctor", "--json")
+    assert refused.returncode != 0 and json.loads(refused.stderr)["code"] == "not_permitted"
+
+    info = login(data_dir, settings, "dana")
+    assert (info["mode"], info["username"], info["name"], info["roles"]) == \
+        ("signed_in", "dana", "Dana Doctor", ["doctor"])
+    assert as_json(run(data_dir, settings, "items", "--role", "doctor", "--json"))["rows"]
+    coder = run(data_dir, settings, "items", "--role", "coder", "--json")
+    assert coder.returncode != 0
+    assert json.loads(coder.stderr) == {"code": "not_permitted", "message": "dana does not have the coder role"}
+
+    # The refresh token is in the keyring, and nowhere in the data dir.
+    token = keyring_token(stack, data_dir)
+    assert len(token) > 20
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path
+    session = json.loads((data_dir / "session.json").read_text())
+    assert set(session) == {"issuer", "client_id", "identity"}
+    assert session["identity"]["roles"] == ["doctor"]
+
+    both = login(tmp_path / "bea", settings, "bea")
+    assert both["roles"] == ["doctor", "coder"]
+    nobody = login(tmp_path / "nils", settings, "nils")
+    assert nobody["roles"] == [] and "none of the reviewing roles" in nobody["message"]
+
+
+def test_decisions_reach_the_api_exactly_once(stack, settings, data_dir):
+    login(data_dir, settings, "theo")
+    items = as_json(run(data_dir, settings, "items", "--role", "technician", "--state", "new", "--json"))["rows"][:3]
+    made = decide(data_dir, settings, [str(r["id"]) for r in items], decision="blurry", role="technician")
+    status = as_json(run(data_dir, settings, "whoami", "--json"))
+    assert status["outbox"]["pending"] == 3 and status["outbox"]["last_success_at"] is None
+
+    result, report = sync(data_dir, settings)
+    assert result.returncode == 0, result.stderr
+    assert (report["sent"], report["accepted"], report["pending"]) == (3, 3, 0)
+    uuids = "','".join(v["uuid"] for v in made)
+    assert server_count(stack, f"uuid IN ('{uuids}')") == 3
+    stored = json.loads(stack.postgres.sql(f"SELECT body FROM verdicts WHERE uuid = '{made[0]['uuid']}'"))
+    assert stored["reviewer"]["username"] == "theo" and stored["decision"] == "blurry"
+
+    again, report = sync(data_dir, settings)
+    assert again.returncode == 0 and report["sent"] == 0
+    status = as_json(run(data_dir, settings, "whoami", "--json"))["outbox"]
+    assert (status["synced"], status["pending"]) == (3, 0) and status["last_success_at"]
+
+
+def test_api_down_then_up_keeps_everything_and_resumes(stack, settings, data_dir):
+    login(data_dir, settings, "dana")
+    made = decide(data_dir, settings, imaging_items(data_dir, settings, 2))
+    stack.api.stop()
+    try:
+        result, report = sync(data_dir, settings)
+        assert result.returncode != 0
+        assert report["stopped"]["code"] == "unreachable" and report["pending"] == 2
+        outbox = as_json(run(data_dir, settings, "whoami", "--json"))["outbox"]
+        assert outbox["pending"] == 2 and outbox["last_error_code"] == "unreachable"
+        # Reviewing goes on offline.
+        decide(data_dir, settings, imaging_items(data_dir, settings, 1), decision="escalate")
+    finally:
+        stack.api.start()
+    result, report = sync(data_dir, settings)
+    assert result.returncode == 0, result.stderr
+    assert report["accepted"] == 3 and report["pending"] == 0
+    assert server_count(stack, f"uuid = '{made[0]['uuid']}'") == 1
+
+
+def test_kill_9_mid_sync_then_restart_stores_each_verdict_once(stack, settings, tmp_path):
+    data_dir = tmp_path / "data"
+    batch = tmp_path / "bulk" / "clinic-k" / "2026-12-01-bulk"
+    batch.mkdir(parents=True)
+    from PIL import Image
+    for i in range(600):
+        Image.new("L", (8, 8), i % 256).save(batch / f"img-{i:04}.png")
+    cli(data_dir, "import", str(tmp_path / "bulk"))
+    login(data_dir, settings, "drew")
+    rows = as_json(run(data_dir, settings, "items", "--role", "doctor", "--tenant", "clinic-k", "--json"))["rows"]
+    assert len(rows) == 600
+    decide(data_dir, settings, [str(r["id"]) for r in rows], decision="disagree")
+    mine = "tenant = 'clinic-k'"
+
+    proc = subprocess.Popen([str(APP), "--data-dir", str(data_dir), "--platform", str(settings), "sync",
+                             "--batch-size", "5", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while server_count(stack, mine) < 100 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    stored_before = server_count(stack, mine)
+    assert 100 <= stored_before < 600, "the kill did not land mid-sync"
+
+    result, report = sync(data_dir, settings)
+    assert result.returncode == 0, result.stderr
+    assert report["pending"] == 0 and report["accepted"] + report["duplicates"] == report["sent"]
+    assert report["accepted"] == 600 - stored_before
+    assert server_count(stack, mine) == 600
+    assert int(stack.postgres.sql(f"SELECT count(DISTINCT item_key) FROM verdicts WHERE {mine}")) == 600
+    assert as_json(run(data_dir, settings, "whoami", "--json"))["outbox"]["synced"] == 600
+
+
+def test_a_verdict_without_the_role_is_refused_clearly_and_not_retried(stack, settings, data_dir):
+    # A coder's token posting a doctor's verdict, straight at the API: 403, nothing stored.
+    tokens = stack.tokens("cora")
+    me = requests.get(f"{stack.api.url}/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert me.json()["username"] == "cora" and me.json()["roles"] == ["coder"]
+    verdict = {"uuid": "019ad000-0000-7000-8000-000000000001",
+               "item": {"tenant": "t", "batch": "b", "key": "k", "sha256": "0" * 64},
+               "kind": "diagnosis", "decision": "agree", "ai": None, "note": "", "role": "doctor",
+               "reviewer": {"subject": me.json()["subject"], "username": "cora"},
+               "decided_at": "2026-12-01T10:00:00Z", "time_spent_ms": 1, "supersedes": None}
+    refused = requests.post(f"{stack.api.url}/v1/verdicts", json={"verdicts": [verdict]},
+                            headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "forbidden", "uuids": [verdict["uuid"]],
+                              "message": "a diagnosis verdict needs the doctor role, which cora does not have"}
+    assert server_count(stack, f"uuid = '{verdict['uuid']}'") == 0
+
+    # Through the app: decided offline while a doctor, the role taken away before sync.
+    login(data_dir, settings, "bea")
+    made = decide(data_dir, settings, imaging_items(data_dir, settings, 1, skip=10))
+    stack.set_roles("bea", ["coder"])
+    try:
+        result, report = sync(data_dir, settings)
+        assert result.returncode == 0, result.stderr
+        assert (report["failed"], report["pending"]) == (1, 0)
+        refused = report["status"]["unsynced"]
+        assert [u["mine"]["uuid"] for u in refused] == [made[0]["uuid"]]
+        assert refused[0]["error"] == "a diagnosis verdict needs the doctor role, which bea does not have"
+        assert report["status"]["session"]["roles"] == ["coder"]
+        # Not retried by itself.
+        _, report = sync(data_dir, settings)
+        assert report["sent"] == 0
+    finally:
+        stack.set_roles("bea", ["doctor", "coder"])
+    result, report = sync(data_dir, settings, "--retry-failed")
+    assert result.returncode == 0 and report["accepted"] == 1
+
+
+def test_a_replayed_refresh_token_ends_the_session_cleanly_and_loses_nothing(stack, settings, data_dir):
+    login(data_dir, settings, "dana")
+    made = decide(data_dir, settings, imaging_items(data_dir, settings, 2, skip=20), decision="amend")
+    stolen = keyring_token(stack, data_dir)
+    # Someone else uses the token first: the app's copy is now a replay.
+    token_url = requests.get(stack.realm.issuer + "/.well-known/openid-configuration").json()["token_endpoint"]
+    used = requests.post(token_url, data={"grant_type": "refresh_token", "refresh_token": stolen,
+                                          "client_id": platform.CLIENT_ID})
+    assert used.status_code == 200
+
+    result, report = sync(data_dir, settings)
+    assert result.returncode != 0
+    assert report["stopped"]["code"] == "sign_in_again" and "sign in again" in report["stopped"]["message"]
+    assert report["pending"] == 2
+    status = as_json(run(data_dir, settings, "whoami", "--json"))
+    assert status["session"]["mode"] == "sign_in_again" and status["outbox"]["pending"] == 2
+    # The realm revoked the whole grant, the thief's new token included.
+    stolen_again = requests.post(token_url, data={"grant_type": "refresh_token", "client_id": platform.CLIENT_ID,
+                                                  "refresh_token": used.json()["refresh_token"]})
+    assert stolen_again.json()["error"] == "invalid_grant"
+    # Reviewing goes on; after signing in again everything is sent.
+    decide(data_dir, settings, imaging_items(data_dir, settings, 1, skip=20))
+    login(data_dir, settings, "dana")
+    result, report = sync(data_dir, settings)
+    assert result.returncode == 0 and report["accepted"] == 3
+    assert server_count(stack, f"uuid = '{made[1]['uuid']}'") == 1
+
+
+def test_conflict_between_two_reviewers_is_shown_and_resolved(stack, settings, tmp_path):
+    dana_dir, drew_dir = tmp_path / "dana", tmp_path / "drew"
+    for d in (dana_dir, drew_dir):
+        cli(d, "import", str(DEMO))
+    login(dana_dir, settings, "dana")
+    login(drew_dir, settings, "drew")
+    [item] = imaging_items(dana_dir, settings, 1, skip=15)
+    dana = decide(dana_dir, settings, [item], decision="agree")[0]
+    first = sync(dana_dir, settings)
+    assert first[1]["accepted"] == 1, first
+
+    drew = decide(drew_dir, settings, [item], decision="disagree")[0]
+    result, report = sync(drew_dir, settings)
+    assert result.returncode == 0 and report["conflicts"] == 1
+    [conflict] = report["status"]["unsynced"]
+    assert conflict["mine"]["uuid"] == drew["uuid"]
+    assert conflict["theirs"]["uuid"] == dana["uuid"] and conflict["theirs"]["reviewer"]["username"] == "dana"
+    assert conflict["theirs"]["decision"] == "agree"
+    assert report["status"]["outbox"]["conflicts"] == 1
+    assert server_count(stack, f"uuid = '{drew['uuid']}'") == 0
+
+    # Drew keeps his decision knowingly: deciding again answers the conflict.
+    kept = decide(drew_dir, settings, [item], decision="disagree")[0]
+    assert kept["acknowledges"] == dana["uuid"] and kept["supersedes"] == drew["uuid"]
+    result, report = sync(drew_dir, settings)
+    assert result.returncode == 0 and report["accepted"] == 1
+    assert report["status"]["unsynced"] == [] and report["status"]["outbox"]["conflicts"] == 0
+    listed = requests.get(f"{stack.api.url}/v1/verdicts", params={"tenant": conflict["mine"]["item"]["tenant"],
+                                                                   "batch": conflict["mine"]["item"]["batch"]},
+                          headers={"Authorization": f"Bearer {stack.tokens('dana')['access_token']}"}).json()
+    on_item = [v for v in listed["verdicts"] if v["item"]["key"] == conflict["mine"]["item"]["key"]
+               and v["kind"] == "diagnosis"]
+    assert [(v["reviewer"]["username"], v["decision"]) for v in on_item] == [("dana", "agree"), ("drew", "disagree")]
+
+
+def test_sign_out_revokes_at_the_realm_and_keeps_the_outbox(stack, settings, data_dir):
+    login(data_dir, settings, "dana")
+    decide(data_dir, settings, imaging_items(data_dir, settings, 1, skip=30))
+    token = keyring_token(stack, data_dir)
+    out = as_json(run(data_dir, settings, "logout", "--json"))
+    assert out == {"realm_reached": True, "note": None}
+    assert keyring_token(stack, data_dir) == ""
+    assert not (data_dir / "session.json").exists()
+    status = as_json(run(data_dir, settings, "whoami", "--json"))
+    assert status["session"]["mode"] == "signed_out" and status["outbox"]["pending"] == 1
+    token_url = requests.get(stack.realm.issuer + "/.well-known/openid-configuration").json()["token_endpoint"]
+    reuse = requests.post(token_url, data={"grant_type": "refresh_token", "refresh_token": token,
+                                           "client_id": platform.CLIENT_ID})
+    assert reuse.json()["error"] == "invalid_grant"
+    refused = run(data_dir, settings, "sync", "--json")
+    assert refused.returncode != 0
+
+
+def test_a_forged_browser_return_is_refused(stack, settings, data_dir):
+    proc = subprocess.Popen([str(APP), "--data-dir", str(data_dir), "--platform", str(settings), "login",
+                             "--no-browser", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = proc.stderr.readline().split(": ", 1)[1].strip()
+    redirect = requests.utils.unquote(url.split("redirect_uri=")[1].split("&")[0])
+    page = requests.get(f"{redirect}?code=stolen&state=not-the-one")
+    assert page.status_code == 400 and "another sign-in" in page.text
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode != 0
+    assert json.loads(err.strip().splitlines()[-1])["message"] == \
+        "sign-in failed: the browser came back from another sign-in (state does not match)"
+    assert as_json(run(data_dir, settings, "whoami", "--json"))["session"]["mode"] == "signed_out"
+
+
+def test_the_api_refuses_bad_tokens_and_bodies(stack):
+    api = stack.api.url
+    assert requests.get(f"{api}/v1/me").status_code == 401
+    forged = requests.get(f"{api}/v1/me", headers={"Authorization": "Bearer eyJhbGciOiJub25lIn0.e30."})
+    assert forged.status_code == 401 and forged.json()["error"] == "invalid_token"
+    assert forged.headers["www-authenticate"].startswith("Bearer")
+    token = stack.tokens("dana")["access_token"]
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert requests.get(f"{api}/v1/me", headers={"Authorization": f"Bearer {tampered}"}).status_code == 401
+    bad = requests.post(f"{api}/v1/verdicts", data=b"{not json", headers={"Authorization": f"Bearer {token}"})
+    assert bad.status_code == 422 and bad.json()["error"] == "invalid"
+    spec = requests.get(f"{api}/openapi.json").json()
+    assert spec["openapi"].startswith("3.1") and {"/v1/me", "/v1/verdicts", "/v1/claims"} <= set(spec["paths"])
+
+
+def test_claims_keep_two_reviewers_off_the_same_item(stack):
+    item = {"tenant": "clinic-a", "batch": "b-claims", "key": "img-1.dcm", "kind": "diagnosis"}
+    headers = {name: {"Authorization": f"Bearer {stack.tokens(name)['access_token']}"} for name in ("dana", "drew")}
+    first = requests.post(f"{stack.api.url}/v1/claims", json=item, headers=headers["dana"]).json()
+    assert first["status"] == "granted"
+    held = requests.post(f"{stack.api.url}/v1/claims", json=item, headers=headers["drew"]).json()
+    assert held["status"] == "held" and held["holder"] == "dana"
+    double = requests.post(f"{stack.api.url}/v1/claims", json={**item, "double_read": True},
+                           headers=headers["drew"]).json()
+    assert double["status"] == "granted"
+
+
+@pytest.fixture(scope="module")
+def skewed_stack():
+    """Access tokens live 30 s, but the API's clock runs 27 s ahead: at the API a token
+    expires 3 s after it was issued, long before the client expects."""
+    with platform.Stack(binary=API_BINARY, access_ttl=30, api_clock_ahead=27) as running:
+        yield running
+
+
+def test_a_token_that_expires_mid_sync_is_renewed_once_and_nothing_is_lost(skewed_stack, tmp_path):
+    stack = skewed_stack
+    settings = stack.platform_toml(tmp_path / "platform.toml")
+    data_dir = tmp_path / "data"
+    cli(data_dir, "import", str(DEMO))
+    login(data_dir, settings, "dana")
+    decide(data_dir, settings, imaging_items(data_dir, settings, 12))
+    # The sync takes its token, finds the API down and backs off (0.5, 1, 2, 4 s and
+    # more); the API is back once that token has expired there: the next try gets a
+    # 401, renews the token and sends everything.
+    stack.api.stop()
+    proc = subprocess.Popen([str(APP), "--data-dir", str(data_dir), "--platform", str(settings), "sync",
+                             "--batch-size", "4", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    stack.api.start()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    report = json.loads(out)
+    assert (report["accepted"], report["pending"]) == (12, 0)
+    # One token at the start, one after the 401.
+    assert report["renewed_tokens"] == 2
+    assert server_count(stack) == 12

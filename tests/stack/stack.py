@@ -1,0 +1,281 @@
+"""The platform side for tests and for trying the app by hand, all on 127.0.0.1:
+PostgreSQL in a temporary directory (as an unprivileged user), the Keycloak-shaped
+OpenID provider (realm `review`, tests/stack/oidc) and the reference review API.
+
+    python tests/stack/stack.py     # `make stack`: starts them, prints the users, waits
+
+Tests use `Stack` as a context manager, and `sign_in` as the person at the browser.
+"""
+
+from __future__ import annotations
+
+import glob
+import html
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+USERS = HERE / "users.json"
+CLIENT_ID = "secondread"
+AUDIENCE = "review-api"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _read_line(proc: subprocess.Popen, prefix: str, timeout: float, what: str) -> str:
+    """The first line the process prints that starts with `prefix`, without the prefix."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith(prefix):
+            return line[len(prefix):].strip()
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError(f"{what} did not start: {proc.stderr.read() if proc.stderr else ''}")
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster; run as the `postgres` user when we are root
+    (PostgreSQL refuses to run as root)."""
+
+    def __init__(self, base: Path):
+        self.dir = base / "pg"
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not bins:
+            raise RuntimeError("PostgreSQL is not installed (Debian package postgresql)")
+        self.bin = Path(bins[-1])
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://secondread@127.0.0.1:{self.port}/review"
+
+    def start(self) -> None:
+        self.dir.mkdir(parents=True)
+        if self.as_user:
+            user = pwd.getpwnam("postgres")
+            for path in (self.dir.parent, self.dir):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        subprocess.run(
+            [*self.as_user, str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-U", "secondread",
+             "--auth=trust", "-E", "UTF8", "--no-instructions"],
+            check=True, capture_output=True)
+        self.proc = subprocess.Popen(
+            [*self.as_user, str(self.bin / "postgres"), "-D", str(self.dir / "data"), "-h", "127.0.0.1",
+             "-p", str(self.port), "-k", str(self.dir), "-c", "log_min_messages=warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while True:
+            ready = subprocess.run([str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                                   capture_output=True)
+            if ready.returncode == 0:
+                break
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL did not start: {self.proc.stderr.read()}")
+            time.sleep(0.1)
+        subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "secondread",
+                        "review"], check=True, capture_output=True)
+
+    def sql(self, query: str) -> str:
+        out = subprocess.run([str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "secondread",
+                              "-d", "review", "-At", "-c", query], check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            # SIGINT: PostgreSQL's fast shutdown.
+            subprocess.run(["kill", "-INT", str(self.proc.pid)], check=False)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class Realm:
+    """The OpenID provider (npm oidc-provider under tests/stack/oidc)."""
+
+    def __init__(self, users: Path, access_ttl: int = 300, port: int = 0):
+        self.users = users
+        self.access_ttl = access_ttl
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+        self.issuer = ""
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["node", str(HERE / "oidc" / "realm.mjs"), "--users", str(self.users), "--port", str(self.port),
+             "--access-ttl", str(self.access_ttl), "--audience", AUDIENCE],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.issuer = _read_line(self.proc, "issuer ", 20, "the OpenID provider")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+class ReviewApi:
+    """The reference review API binary (crates/review-api)."""
+
+    def __init__(self, database_url: str, issuer: str, binary: Path, port: int = 0, clock_ahead: int = 0):
+        self.clock_ahead = clock_ahead
+        self.database_url = database_url
+        self.issuer = issuer
+        self.binary = binary
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(self.binary), "--listen", f"127.0.0.1:{self.port}", "--database-url", self.database_url,
+             "--issuer", self.issuer, "--audience", AUDIENCE, "--clock-ahead", str(self.clock_ahead)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.url = _read_line(self.proc, "listening ", 30, "the review API")
+        # Keep the port, so that a restart (API down, then up) comes back where it was.
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@dataclass
+class Stack:
+    """PostgreSQL, the realm and the API, started together and stopped together."""
+
+    binary: Path = ROOT / "target" / "debug" / "sr-review-api"
+    access_ttl: int = 300
+    api_clock_ahead: int = 0
+    users_file: Path | None = None
+    base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="sr-stack-")))
+
+    def __enter__(self) -> "Stack":
+        # The users file is the test's own copy, so that a test can change a user's roles.
+        self.users = self.base / "users.json"
+        shutil.copy(self.users_file or USERS, self.users)
+        self.postgres = Postgres(self.base)
+        self.realm = Realm(self.users, self.access_ttl)
+        try:
+            self.postgres.start()
+            self.realm.start()
+            self.api = ReviewApi(self.postgres.url, self.realm.issuer, self.binary,
+                                 clock_ahead=self.api_clock_ahead)
+            self.api.start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for part in ("api", "realm", "postgres"):
+            if hasattr(self, part):
+                getattr(self, part).stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def platform_toml(self, path: Path) -> Path:
+        """The app's platform settings for this stack."""
+        path.write_text(f'issuer = "{self.realm.issuer}"\nclient_id = "{CLIENT_ID}"\napi = "{self.api.url}"\n')
+        return path
+
+    def set_roles(self, username: str, roles: list[str]) -> None:
+        data = json.loads(self.users.read_text())
+        for user in data["users"]:
+            if user["username"] == username:
+                user["roles"] = roles
+        self.users.write_text(json.dumps(data))
+
+    def tokens(self, username: str) -> dict:
+        """Signs a user in as a script would (code + PKCE), for calling the API directly."""
+        import base64
+        import hashlib
+        import secrets
+
+        conf = requests.get(self.realm.issuer + "/.well-known/openid-configuration", timeout=10).json()
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        redirect = f"http://127.0.0.1:{free_port()}/callback"
+        query = urllib.parse.urlencode(dict(
+            client_id=CLIENT_ID, response_type="code", scope="openid profile", redirect_uri=redirect,
+            code_challenge=challenge, code_challenge_method="S256", state="s", nonce="n"))
+        callback = sign_in(f"{conf['authorization_endpoint']}?{query}", username, password_of(username), follow=False)
+        code = urllib.parse.parse_qs(urllib.parse.urlparse(callback).query)["code"][0]
+        return requests.post(conf["token_endpoint"], timeout=10, data=dict(
+            grant_type="authorization_code", code=code, redirect_uri=redirect, client_id=CLIENT_ID,
+            code_verifier=verifier)).json()
+
+
+def password_of(username: str) -> str:
+    return next(u["password"] for u in json.loads(USERS.read_text())["users"] if u["username"] == username)
+
+
+def sign_in(authorize_url: str, username: str, password: str, follow: bool = True) -> str:
+    """The person at the browser: opens the sign-in address, fills the realm's login form
+    and follows the redirects back to the app's loopback address (which it opens too,
+    unless `follow` is off). Returns that last address."""
+    session = requests.Session()
+    page = session.get(authorize_url, timeout=10)
+    found = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    if not found:
+        raise RuntimeError(f"no login form at {page.url}: {page.text[:300]}")
+    response = session.post(html.unescape(found.group(1)), data={"username": username, "password": password},
+                            allow_redirects=False, timeout=10)
+    while response.status_code in (302, 303):
+        target = urllib.parse.urljoin(response.url, response.headers["location"])
+        if target.startswith("http://127.0.0.1") and "/callback" in target and "/realms/" not in target:
+            if follow:
+                session.get(target, timeout=10)
+            return target
+        response = session.get(target, allow_redirects=False, timeout=10)
+    raise RuntimeError(f"sign-in did not come back to the app: {response.status_code} {response.text[:300]}")
+
+
+def main() -> None:
+    binary = Path(sys.argv[1]) if len(sys.argv) > 1 else Stack.binary
+    with Stack(binary=binary) as stack:
+        config = ROOT / "target" / "stack-platform.toml"
+        stack.platform_toml(config)
+        print(f"realm   {stack.realm.issuer}")
+        print(f"API     {stack.api.url}  (OpenAPI: {stack.api.url}/openapi.json)")
+        print(f"database {stack.postgres.url}")
+        print(f"app settings: {config}  (SECONDREAD_PLATFORM={config} secondread)")
+        print("users (password = name + '-pw'):")
+        for user in json.loads(USERS.read_text())["users"]:
+            print(f"  {user['username']:6} {', '.join(user['roles']) or '(no roles)'}")
+        print("Ctrl-C stops everything.", flush=True)
+        stop = [False]
+        signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, True))
+        try:
+            while not stop[0]:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
