@@ -8,17 +8,8 @@ import subprocess
 
 import pytest
 from conftest import APP, BROWSER_LOGIN, cli
+from test_review import CANVAS, PAINTED
 from test_sync_cli import API_BINARY, decide, imaging_items, login, platform, server_count, sync
-
-CANVAS = "canvas[data-testid=viewer-canvas]"
-PAINTED = """
-const c = document.querySelector('canvas[data-testid=viewer-canvas]');
-if (!c || !c.width) return 0;
-const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-let lit = 0;
-for (let i = 0; i < d.length; i += 64) if (d[i] + d[i + 1] + d[i + 2] > 60) lit++;
-return lit;
-"""
 
 
 @pytest.fixture(scope="module")

@@ -320,6 +320,23 @@ def test_a_forged_browser_return_is_refused(stack, settings, data_dir):
     assert as_json(run(data_dir, settings, "whoami", "--json"))["session"]["mode"] == "signed_out"
 
 
+def test_a_device_code_sign_in_for_a_machine_without_a_browser(stack, settings, data_dir):
+    proc = subprocess.Popen([str(APP), "--data-dir", str(data_dir), "--platform", str(settings), "login",
+                             "--device-code", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    assert line.startswith("To sign in, open http://127.0.0.1:") and "and enter the code" in line, line
+    code = line.rsplit(" ", 1)[1].strip()
+    # The person opens the address on their phone, confirms the code and signs in there.
+    platform.sign_in(line.split("open ", 1)[1].split(" on any device")[0], "theo", platform.password_of("theo"))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert len(code) == 9 and json.loads(out)["username"] == "theo"
+    [row] = as_json(run(data_dir, settings, "items", "--role", "technician", "--state", "new", "--json"))["rows"][5:6]
+    decide(data_dir, settings, [str(row["id"])], decision="retake", role="technician")
+    result, report = sync(data_dir, settings)
+    assert result.returncode == 0 and report["accepted"] == 1
+
+
 def test_the_api_refuses_bad_tokens_and_bodies(stack):
     api = stack.api.url
     assert requests.get(f"{api}/v1/me").status_code == 401

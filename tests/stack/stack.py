@@ -234,25 +234,34 @@ def password_of(username: str) -> str:
     return next(u["password"] for u in json.loads(USERS.read_text())["users"] if u["username"] == username)
 
 
-def sign_in(authorize_url: str, username: str, password: str, follow: bool = True) -> str:
-    """The person at the browser: opens the sign-in address, fills the realm's login form
-    and follows the redirects back to the app's loopback address (which it opens too,
-    unless `follow` is off). Returns that last address."""
+def sign_in(url: str, username: str, password: str, follow: bool = True) -> str:
+    """The person at the browser: opens the sign-in address (or a device code's
+    verification address), submits the pages' forms (the realm's login form filled in)
+    and follows the redirects. A code sign-in ends at the app's loopback address, which
+    is opened too unless `follow` is off; a device sign-in ends on the realm's page.
+    Returns the last address."""
     session = requests.Session()
-    page = session.get(authorize_url, timeout=10)
-    found = re.search(r'<form method="post" action="([^"]+)"', page.text)
-    if not found:
-        raise RuntimeError(f"no login form at {page.url}: {page.text[:300]}")
-    response = session.post(html.unescape(found.group(1)), data={"username": username, "password": password},
-                            allow_redirects=False, timeout=10)
-    while response.status_code in (302, 303):
-        target = urllib.parse.urljoin(response.url, response.headers["location"])
-        if target.startswith("http://127.0.0.1") and "/callback" in target and "/realms/" not in target:
-            if follow:
-                session.get(target, timeout=10)
-            return target
-        response = session.get(target, allow_redirects=False, timeout=10)
-    raise RuntimeError(f"sign-in did not come back to the app: {response.status_code} {response.text[:300]}")
+    response = session.get(url, allow_redirects=False, timeout=10)
+    for _ in range(20):
+        if response.status_code in (301, 302, 303):
+            target = urllib.parse.urljoin(response.url, response.headers["location"])
+            if target.startswith("http://127.0.0.1") and "/callback" in target and "/realms/" not in target:
+                if follow:
+                    session.get(target, timeout=10)
+                return target
+            response = session.get(target, allow_redirects=False, timeout=10)
+            continue
+        refused = re.search(r'<p id="error">(.*?)</p>', response.text)
+        if refused:
+            raise RuntimeError(f"the realm said: {html.unescape(refused.group(1))}")
+        form = re.search(r'<form[^>]*method="post"[^>]*action="([^"]+)"(.*?)</form>', response.text, re.S)
+        if not form:
+            return response.url
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(2)))
+        if 'name="username"' in form.group(2):
+            fields.update(username=username, password=password)
+        response = session.post(html.unescape(form.group(1)), data=fields, allow_redirects=False, timeout=10)
+    raise RuntimeError(f"sign-in did not finish: {response.status_code} {response.text[:300]}")
 
 
 def main() -> None:

@@ -28,7 +28,6 @@ use openidconnect::{
     OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope,
     TokenResponse,
 };
-use serde::Deserialize;
 
 pub use config::PlatformConfig;
 pub use error::AuthError;
@@ -75,22 +74,6 @@ pub struct SignOut {
     pub realm_reached: bool,
     /// Why it was not reached (the tokens were wiped here all the same).
     pub note: Option<String>,
-}
-
-/// The access token's claims the workstation reads (the API checks them for real).
-#[derive(Deserialize)]
-struct AccessClaims {
-    sub: String,
-    #[serde(default)]
-    preferred_username: Option<String>,
-    #[serde(default)]
-    realm_access: Option<RealmAccess>,
-}
-
-#[derive(Deserialize)]
-struct RealmAccess {
-    #[serde(default)]
-    roles: Vec<String>,
 }
 
 pub struct Auth {
@@ -296,7 +279,7 @@ impl Auth {
                 .or_else(|| id.preferred_username().map(|u| u.to_string()))
                 .unwrap_or_else(|| access.sub.clone()),
             name: id.name().and_then(|n| n.get(None)).map(|n| n.to_string()),
-            roles: access.realm_access.map(|r| r.roles).unwrap_or_default(),
+            roles: access.realm_access.roles,
         };
         self.keep(response, identity).await
     }
@@ -369,7 +352,7 @@ impl Auth {
             ));
         }
         let identity = Identity {
-            roles: claims.realm_access.map(|r| r.roles).unwrap_or_default(),
+            roles: claims.realm_access.roles,
             username: claims
                 .preferred_username
                 .unwrap_or(previous.username.clone()),
@@ -512,7 +495,7 @@ fn access_of(response: &CoreTokenResponse) -> Access {
 
 /// The payload of a JWT access token. Its signature is the API's to check; the
 /// workstation got it straight from the token endpoint and only reads who and which roles.
-fn read_access_claims(token: &str) -> Result<AccessClaims, AuthError> {
+fn read_access_claims(token: &str) -> Result<sr_contract::AccessClaims, AuthError> {
     let payload = token
         .split('.')
         .nth(1)

@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::verdicts::parse_verdict;
 use crate::{Catalog, CatalogError, Verdict, now_rfc3339};
 
 /// What the platform's answer means for one entry.
@@ -58,8 +59,7 @@ impl Catalog {
         })?;
         rows.map(|row| {
             let (uuid, body) = row?;
-            serde_json::from_str(&body)
-                .map_err(|source| CatalogError::CorruptVerdict { uuid, source })
+            parse_verdict(&uuid, &body)
         })
         .collect()
     }
@@ -169,17 +169,10 @@ impl Catalog {
         })?;
         rows.map(|row| {
             let (item_id, uuid, body, theirs, error) = row?;
-            let corrupt = |source| CatalogError::CorruptVerdict {
-                uuid: uuid.clone(),
-                source,
-            };
             Ok(Unsynced {
                 item_id,
-                mine: serde_json::from_str(&body).map_err(corrupt)?,
-                theirs: theirs
-                    .map(|t| serde_json::from_str(&t))
-                    .transpose()
-                    .map_err(corrupt)?,
+                mine: parse_verdict(&uuid, &body)?,
+                theirs: theirs.map(|t| parse_verdict(&uuid, &t)).transpose()?,
                 error,
             })
         })
@@ -197,14 +190,7 @@ impl Catalog {
             )
             .optional()?
             .flatten();
-        theirs
-            .map(|t| {
-                serde_json::from_str(&t).map_err(|source| CatalogError::CorruptVerdict {
-                    uuid: uuid.to_owned(),
-                    source,
-                })
-            })
-            .transpose()
+        theirs.map(|t| parse_verdict(uuid, &t)).transpose()
     }
 
     /// Puts failed entries back in the queue (the reviewer was given the role since).

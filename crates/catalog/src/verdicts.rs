@@ -138,9 +138,16 @@ impl Catalog {
         })?;
         rows.map(|row| {
             let (uuid, body) = row?;
-            serde_json::from_str(&body)
-                .map_err(|source| CatalogError::CorruptVerdict { uuid, source })
+            parse_verdict(&uuid, &body)
         })
         .collect()
     }
+}
+
+/// A stored verdict event's body.
+pub(crate) fn parse_verdict(uuid: &str, body: &str) -> Result<Verdict, CatalogError> {
+    serde_json::from_str(body).map_err(|source| CatalogError::CorruptVerdict {
+        uuid: uuid.to_owned(),
+        source,
+    })
 }

@@ -52,6 +52,25 @@ pub struct Me {
     pub roles: Vec<String>,
 }
 
+/// The claims of the realm's access tokens that the contract relies on, by Keycloak's
+/// names: who (`sub`, `preferred_username`) and which realm roles.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    #[serde(default)]
+    pub exp: Option<u64>,
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+    #[serde(default)]
+    pub realm_access: RealmAccess,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RealmAccess {
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
 /// `POST /v1/claims`: ask to review an item, so that two reviewers are not handed the
 /// same one unless a double read is asked for.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use sr_contract::AccessClaims;
 use tokio::sync::RwLock;
 
 use crate::error::ApiFailure;
@@ -26,22 +27,6 @@ impl Caller {
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
     }
-}
-
-#[derive(Deserialize)]
-struct Claims {
-    sub: String,
-    exp: u64,
-    #[serde(default)]
-    preferred_username: Option<String>,
-    #[serde(default)]
-    realm_access: Option<RealmAccess>,
-}
-
-#[derive(Deserialize)]
-struct RealmAccess {
-    #[serde(default)]
-    roles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -103,7 +88,7 @@ impl TokenChecker {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         // Expiry is checked below, against this server's clock.
         validation.validate_exp = false;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
             .map_err(|e| ApiFailure::unauthorized(format!("token refused: {e}")))?;
         let claims = data.claims;
         let now = std::time::SystemTime::now()
@@ -111,7 +96,7 @@ impl TokenChecker {
             .map(|d| d.as_secs())
             .unwrap_or_default()
             + self.clock_ahead_s;
-        if claims.exp + self.leeway_s <= now {
+        if claims.exp.unwrap_or_default() + self.leeway_s <= now {
             return Err(ApiFailure::unauthorized("token refused: it has expired"));
         }
         Ok(Caller {
@@ -119,7 +104,7 @@ impl TokenChecker {
                 .preferred_username
                 .unwrap_or_else(|| claims.sub.clone()),
             subject: claims.sub,
-            roles: claims.realm_access.map(|r| r.roles).unwrap_or_default(),
+            roles: claims.realm_access.roles,
         })
     }
 
