@@ -10,6 +10,7 @@ run again stores each verdict exactly once. Target: <= 10 s for 10,000.
 """
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -27,8 +28,10 @@ sys.path.insert(0, str(HERE.parent / "e2e"))
 import stack as platform  # noqa: E402
 
 ROOT = platform.ROOT
-APP = ROOT / "target" / "release" / "secondread"
-API = ROOT / "target" / "release" / "sr-review-api"
+# `make bench` builds release; SECONDREAD_BENCH_PROFILE=debug measures a debug build.
+PROFILE = os.environ.get("SECONDREAD_BENCH_PROFILE", "release")
+APP = ROOT / "target" / PROFILE / "secondread"
+API = ROOT / "target" / PROFILE / "sr-review-api"
 COUNT = 10_000
 BATCH = 500
 TARGET_S = 10.0

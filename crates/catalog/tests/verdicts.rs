@@ -151,3 +151,88 @@ fn verdict_events_cannot_be_rewritten() {
     let delete = conn.execute("DELETE FROM verdict_events", []);
     assert!(delete.unwrap_err().to_string().contains("append-only"));
 }
+
+/// The outbox through one conflict and one refusal, as the sync settles them.
+#[test]
+fn the_outbox_keeps_what_the_platform_did_not_take_until_the_reviewer_answers() {
+    use sr_catalog::Settled;
+    let (_src, data, ids) = imported();
+    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mine = catalog
+        .record_verdict(doctor(ids[0], DiagnosisDecision::Disagree))
+        .unwrap();
+    let refused = catalog
+        .record_verdict(doctor(ids[1], DiagnosisDecision::Agree))
+        .unwrap();
+    let synced = catalog
+        .record_verdict(doctor(ids[3], DiagnosisDecision::Agree))
+        .unwrap();
+    let due: Vec<String> = catalog
+        .outbox_due(10)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.uuid)
+        .collect();
+    assert_eq!(
+        due,
+        [mine.uuid.clone(), refused.uuid.clone(), synced.uuid.clone()],
+        "in decision order"
+    );
+    assert_eq!(catalog.outbox_due(2).unwrap().len(), 2);
+
+    let mut theirs = mine.clone();
+    theirs.uuid = "019ad000-0000-7000-8000-00000000beef".into();
+    theirs.reviewer.username = "other".into();
+    theirs.decision = Decision::Diagnosis(DiagnosisDecision::Agree);
+    catalog
+        .outbox_settle(&[
+            (
+                mine.uuid.clone(),
+                Settled::Conflict(Box::new(theirs.clone())),
+            ),
+            (
+                refused.uuid.clone(),
+                Settled::Failed("no doctor role".into()),
+            ),
+            (synced.uuid.clone(), Settled::Synced),
+        ])
+        .unwrap();
+    // Settling again (a kill between send and settle, then a resend) changes nothing.
+    catalog
+        .outbox_settle(&[(synced.uuid.clone(), Settled::Failed("late".into()))])
+        .unwrap();
+    let counts = catalog.outbox_counts().unwrap();
+    assert_eq!(
+        (
+            counts.pending,
+            counts.synced,
+            counts.failed,
+            counts.conflicts
+        ),
+        (0, 1, 1, 1)
+    );
+    let open = catalog.unsynced(None).unwrap();
+    assert_eq!(open.len(), 2);
+    let conflict = open.iter().find(|u| u.mine.uuid == mine.uuid).unwrap();
+    assert_eq!(conflict.theirs.as_ref().unwrap().uuid, theirs.uuid);
+    let failure = open.iter().find(|u| u.mine.uuid == refused.uuid).unwrap();
+    assert_eq!(failure.error.as_deref(), Some("no doctor role"));
+
+    // Deciding again after seeing the conflict answers it, knowingly.
+    let kept = catalog
+        .record_verdict(doctor(ids[0], DiagnosisDecision::Disagree))
+        .unwrap();
+    assert_eq!(kept.acknowledges.as_deref(), Some(theirs.uuid.as_str()));
+    assert_eq!(catalog.outbox_counts().unwrap().conflicts, 0);
+    assert_eq!(catalog.unsynced(Some("conflict")).unwrap().len(), 0);
+
+    // A refusal goes back to the queue only when asked.
+    assert_eq!(catalog.outbox_retry_failed().unwrap(), 1);
+    let due: Vec<String> = catalog
+        .outbox_due(10)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.uuid)
+        .collect();
+    assert_eq!(due, [refused.uuid.clone(), kept.uuid.clone()]);
+}

@@ -113,11 +113,15 @@ pub async fn sync(
                 catalog(store).outbox_settle(&settled)?;
             }
             Err(ApiError::Refused { uuids, message, .. }) => {
-                // A refusal naming no verdict means the batch as a whole was refused.
-                let refused: Vec<String> = if uuids.is_empty() {
+                // A refusal naming none of the batch's verdicts refuses the batch as a whole.
+                let named: Vec<String> = uuids
+                    .into_iter()
+                    .filter(|uuid| batch.iter().any(|v| &v.uuid == uuid))
+                    .collect();
+                let refused: Vec<String> = if named.is_empty() {
                     batch.iter().map(|v| v.uuid.clone()).collect()
                 } else {
-                    uuids
+                    named
                 };
                 report.sent -= (batch.len() - refused.len()) as u32;
                 report.failed += refused.len() as u32;
