@@ -154,6 +154,23 @@ def test_api_down_then_up_keeps_everything_and_resumes(stack, settings, data_dir
     assert server_count(stack, f"uuid = '{made[0]['uuid']}'") == 1
 
 
+def test_server_errors_are_retried_then_the_sync_waits_for_the_next_try(stack, settings, data_dir):
+    login(data_dir, settings, "dana")
+    made = decide(data_dir, settings, imaging_items(data_dir, settings, 1, skip=35))
+    # The API is up but its database is not: it answers 503 to every batch.
+    stack.postgres.stop()
+    try:
+        result, report = sync(data_dir, settings)
+        assert result.returncode != 0
+        assert report["stopped"]["code"] == "server_error" and "503" in report["stopped"]["message"]
+        assert report["pending"] == 1
+    finally:
+        stack.postgres.run()
+    result, report = sync(data_dir, settings)
+    assert result.returncode == 0 and report["accepted"] == 1
+    assert server_count(stack, f"uuid = '{made[0]['uuid']}'") == 1
+
+
 def test_kill_9_mid_sync_then_restart_stores_each_verdict_once(stack, settings, tmp_path):
     data_dir = tmp_path / "data"
     batch = tmp_path / "bulk" / "clinic-k" / "2026-12-01-bulk"

@@ -61,7 +61,7 @@ class Postgres:
     def __init__(self, base: Path):
         self.dir = base / "pg"
         self.port = free_port()
-        self.proc: subprocess.Popen | None = None
+        self.running = False
         bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
         if not bins:
             raise RuntimeError("PostgreSQL is not installed (Debian package postgresql)")
@@ -84,21 +84,21 @@ class Postgres:
             [*self.as_user, str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-U", "secondread",
              "--auth=trust", "-E", "UTF8", "--no-instructions"],
             check=True, capture_output=True)
-        self.proc = subprocess.Popen(
-            [*self.as_user, str(self.bin / "postgres"), "-D", str(self.dir / "data"), "-h", "127.0.0.1",
-             "-p", str(self.port), "-k", str(self.dir), "-c", "log_min_messages=warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while True:
-            ready = subprocess.run([str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                                   capture_output=True)
-            if ready.returncode == 0:
-                break
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"PostgreSQL did not start: {self.proc.stderr.read()}")
-            time.sleep(0.1)
+        self.run()
         subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "secondread",
                         "review"], check=True, capture_output=True)
+
+    def pg_ctl(self, *args: str) -> None:
+        done = subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-w", *args],
+                              capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl {args[0]}: {done.stdout}{done.stderr}")
+
+    def run(self) -> None:
+        """Starts the server on the cluster (again, after `stop`)."""
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c log_min_messages=warning"
+        self.pg_ctl("-o", options, "-l", str(self.dir / "server.log"), "start")
+        self.running = True
 
     def sql(self, query: str) -> str:
         out = subprocess.run([str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "secondread",
@@ -106,13 +106,9 @@ class Postgres:
         return out.stdout.strip()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            # SIGINT: PostgreSQL's fast shutdown.
-            subprocess.run(["kill", "-INT", str(self.proc.pid)], check=False)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        if self.running:
+            self.pg_ctl("-m", "fast", "stop")
+            self.running = False
 
 
 class Realm:
@@ -272,7 +268,8 @@ def main() -> None:
         print(f"realm   {stack.realm.issuer}")
         print(f"API     {stack.api.url}  (OpenAPI: {stack.api.url}/openapi.json)")
         print(f"database {stack.postgres.url}")
-        print(f"app settings: {config}  (SECONDREAD_PLATFORM={config} secondread)")
+        print(f"app settings: {config}")
+        print(f"try it:  SECONDREAD_PLATFORM={config} target/debug/secondread --data-dir target/run-data")
         print("users (password = name + '-pw'):")
         for user in json.loads(USERS.read_text())["users"]:
             print(f"  {user['username']:6} {', '.join(user['roles']) or '(no roles)'}")
