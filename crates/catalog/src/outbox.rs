@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::verdicts::parse_verdict;
+use crate::verdicts::{parse_verdict, read_verdicts};
 use crate::{Catalog, CatalogError, Verdict, now_rfc3339};
 
 /// What the platform's answer means for one entry.
@@ -54,14 +54,7 @@ impl Catalog {
             "SELECT e.uuid, e.body FROM outbox o JOIN verdict_events e ON e.uuid = o.verdict_uuid
              WHERE o.state = 'pending' ORDER BY e.seq LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        rows.map(|row| {
-            let (uuid, body) = row?;
-            parse_verdict(&uuid, &body)
-        })
-        .collect()
+        read_verdicts(&mut stmt, [limit as i64])
     }
 
     /// Records the platform's answers, all in one transaction.

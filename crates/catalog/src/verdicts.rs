@@ -133,15 +133,23 @@ impl Catalog {
             None => ("SELECT uuid, body FROM verdict_events ORDER BY seq", vec![]),
         };
         let mut stmt = self.conn.prepare(sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        rows.map(|row| {
-            let (uuid, body) = row?;
-            parse_verdict(&uuid, &body)
-        })
-        .collect()
+        read_verdicts(&mut stmt, rusqlite::params_from_iter(args.iter()))
     }
+}
+
+/// The verdicts a `SELECT uuid, body ...` statement finds, in its order.
+pub(crate) fn read_verdicts(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Verdict>, CatalogError> {
+    let rows = stmt.query_map(params, |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    rows.map(|row| {
+        let (uuid, body) = row?;
+        parse_verdict(&uuid, &body)
+    })
+    .collect()
 }
 
 /// A stored verdict event's body.

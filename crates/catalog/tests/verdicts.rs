@@ -152,6 +152,15 @@ fn verdict_events_cannot_be_rewritten() {
     assert!(delete.unwrap_err().to_string().contains("append-only"));
 }
 
+fn due_uuids(catalog: &Catalog) -> Vec<String> {
+    catalog
+        .outbox_due(10)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.uuid)
+        .collect()
+}
+
 /// The outbox through one conflict and one refusal, as the sync settles them.
 #[test]
 fn the_outbox_keeps_what_the_platform_did_not_take_until_the_reviewer_answers() {
@@ -167,12 +176,7 @@ fn the_outbox_keeps_what_the_platform_did_not_take_until_the_reviewer_answers() 
     let synced = catalog
         .record_verdict(doctor(ids[3], DiagnosisDecision::Agree))
         .unwrap();
-    let due: Vec<String> = catalog
-        .outbox_due(10)
-        .unwrap()
-        .into_iter()
-        .map(|v| v.uuid)
-        .collect();
+    let due = due_uuids(&catalog);
     assert_eq!(
         due,
         [mine.uuid.clone(), refused.uuid.clone(), synced.uuid.clone()],
@@ -228,11 +232,6 @@ fn the_outbox_keeps_what_the_platform_did_not_take_until_the_reviewer_answers() 
 
     // A refusal goes back to the queue only when asked.
     assert_eq!(catalog.outbox_retry_failed().unwrap(), 1);
-    let due: Vec<String> = catalog
-        .outbox_due(10)
-        .unwrap()
-        .into_iter()
-        .map(|v| v.uuid)
-        .collect();
+    let due = due_uuids(&catalog);
     assert_eq!(due, [refused.uuid.clone(), kept.uuid.clone()]);
 }
