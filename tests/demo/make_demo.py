@@ -292,7 +292,7 @@ def coding_batches(root):
     photo = photo.transform(photo.size, Image.Transform.QUAD, (40, 60, 10, 1600, 1250, 1630, 1200, 20), fillcolor=(90, 80, 70))
     photo = photo.rotate(90, expand=True)
     exif = Image.Exif()
-    exif[0x0112] = 8  # Orientation: rotate 90° clockwise to display upright
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display upright
     scans.add_bytes("phone-photo-0001.jpg", jpeg_bytes(photo, quality=80, exif=exif.tobytes()),
                     {"model": {"id": "demo-coder", "version": "0.1.0"}, "finding": "Discharge summary",
                      "confidence": 0.5, "codes": [{"code": "J18.9", "title": "Pneumonia, unspecified organism"}]})

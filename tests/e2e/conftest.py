@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "documents"))
 import harness  # noqa: E402
 from webdriver import Session  # noqa: E402
 
 APP = harness.ROOT / "target" / "debug" / "secondread"
 DEMO = harness.ROOT / "target" / "demo-data"
+DOCUMENTS = harness.ROOT / "target" / "documents"
 SHOTS = harness.ROOT / "target" / "e2e-screenshots"
 
 # The app's "system browser" under test: an HTTP client that signs in as the user

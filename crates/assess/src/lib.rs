@@ -15,6 +15,6 @@ mod quality_model;
 pub use brisque::{Brisque, BrisqueError};
 pub use diagnosis::{Finding, FoundBox, HeatMap, LabelScore, diagnose};
 pub use luma::Luma;
-pub use preprocess::input_tensor;
+pub use preprocess::{displayed_rgb8, input_tensor};
 pub use quality::{QualityFlag, QualityIssue, QualityReport, QualityThresholds, assess_quality};
 pub use quality_model::{Capture, QUALITY_FILE, QualityModel};

@@ -27,6 +27,22 @@ fn displayed_rgb(frame: &Frame) -> RgbF32 {
         .unwrap_or_else(|| ImageBuffer::new(frame.width, frame.height))
 }
 
+/// The frame as the viewer first shows it, in 8-bit RGB: what OCR reads.
+pub fn displayed_rgb8(frame: &Frame) -> image::RgbImage {
+    let bytes = match &frame.pixels {
+        Pixels::Gray { .. } => displayed_gray(frame)
+            .into_iter()
+            .flat_map(|v| [(v.clamp(0.0, 1.0) * 255.0).round() as u8; 3])
+            .collect(),
+        Pixels::Rgba(rgba) => rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
+    };
+    image::RgbImage::from_raw(frame.width, frame.height, bytes)
+        .unwrap_or_else(|| image::RgbImage::new(frame.width, frame.height))
+}
+
 /// The input tensor for one frame, batch of one, in the manifest's shape.
 pub fn input_tensor(frame: &Frame, spec: &InputSpec) -> Vec<f32> {
     let shown = displayed_rgb(frame);

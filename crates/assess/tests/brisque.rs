@@ -138,7 +138,7 @@ fn a_malformed_model_file_is_an_error_naming_it() {
     ] {
         let svm = dir.path().join(name);
         std::fs::write(&svm, text).unwrap();
-        let err = Brisque::load(&svm, &ranges).err().expect("refused");
+        let err = Brisque::load(&svm, &ranges).expect_err("refused");
         assert!(err.to_string().contains(name), "{err}");
     }
     let svm = dir.path().join("not-svr.txt");
@@ -149,6 +149,6 @@ fn a_malformed_model_file_is_an_error_naming_it() {
         "svm_type epsilon_svr\nkernel_type rbf\ngamma 0.05\nrho 1\nSV\n1 1:0.5\n",
     )
     .unwrap();
-    let err = Brisque::load(&svm, &bad_ranges).err().expect("refused");
+    let err = Brisque::load(&svm, &bad_ranges).expect_err("refused");
     assert!(err.to_string().contains("36 values"), "{err}");
 }

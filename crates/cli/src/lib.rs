@@ -93,6 +93,18 @@ pub enum Verb {
     },
     /// The installed models, their sha256 check and the device they run on.
     Models,
+    /// The text of documents (PDF, TIFF, photos of paper), page by page, with where
+    /// each line is: the PDF's text layer where it has one, OCR otherwise. With more
+    /// than one file, a list with each file's text or its error.
+    Ocr {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The ICD-10-CM table: search it, show a code, or build it from a CDC release.
+    Icd {
+        #[command(subcommand)]
+        action: IcdAction,
+    },
     /// Run the pre-assessment jobs that are due (capture quality, diagnosis models).
     Assess {
         /// Only this item's jobs.
@@ -149,6 +161,28 @@ pub struct DecideArgs {
     pub reject: Vec<String>,
     #[arg(long, default_value = "")]
     pub note: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IcdAction {
+    /// Codes by number (E11.6) or by words (type 2 diabetes), best first.
+    Search {
+        text: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// One code: title, billable or not, inclusion terms, Excludes1 notes.
+    Show { code: String },
+    /// Build the table from the CDC's tabular list (XML) and code list of a release.
+    Import {
+        #[arg(long)]
+        tabular: PathBuf,
+        #[arg(long)]
+        codes: PathBuf,
+        /// Where to write it (default: the ICD-10-CM table in the data dir's models).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -557,6 +591,8 @@ fn execute(
                 text
             })
         }
+        Verb::Ocr { files } => ocr(&Engine::open(config)?, &files, json),
+        Verb::Icd { action } => icd(action, config, json),
         Verb::Verdicts => {
             let verdicts = Engine::open(config)?.verdicts()?;
             emit(json, &verdicts, || {
@@ -574,6 +610,130 @@ fn execute(
                         )
                     })
                     .collect()
+            })
+        }
+    }
+}
+
+/// One file's text, or its error, when `ocr` is given several.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum FileText {
+    Read {
+        file: String,
+        #[serde(flatten)]
+        text: sr_engine::DocumentText,
+    },
+    Failed {
+        file: String,
+        error: sr_engine::ErrorReport,
+    },
+}
+
+fn ocr(engine: &Engine, files: &[PathBuf], json: bool) -> Result<(), EngineError> {
+    let as_text = |document: &sr_engine::DocumentText| -> String {
+        document
+            .pages
+            .iter()
+            .map(|page| match page {
+                sr_engine::PageOutcome::Read(text) => {
+                    format!("--- page {}\n{}\n", text.page + 1, text.text())
+                }
+                sr_engine::PageOutcome::Failed { page, error } => {
+                    format!("--- page {}: {error}\n", page + 1)
+                }
+            })
+            .collect()
+    };
+    if let [file] = files {
+        let document = engine.ocr_file(file)?;
+        return emit(json, &document, || as_text(&document));
+    }
+    let mut failed = 0;
+    let results: Vec<FileText> = files
+        .iter()
+        .map(|file| {
+            let name = file.display().to_string();
+            match engine.ocr_file(file) {
+                Ok(text) => FileText::Read { file: name, text },
+                Err(e) => {
+                    failed += 1;
+                    FileText::Failed {
+                        file: name,
+                        error: e.report(),
+                    }
+                }
+            }
+        })
+        .collect();
+    emit(json, &results, || {
+        results
+            .iter()
+            .map(|r| match r {
+                FileText::Read { file, text } => format!("=== {file}\n{}", as_text(text)),
+                FileText::Failed { file, error } => format!("=== {file}: {}\n", error.message),
+            })
+            .collect()
+    })?;
+    if failed > 0 {
+        return Err(EngineError::Invalid(format!(
+            "{failed} of {} files could not be read",
+            files.len()
+        )));
+    }
+    Ok(())
+}
+
+fn icd(action: IcdAction, config: EngineConfig, json: bool) -> Result<(), EngineError> {
+    let line = |code: &str, title: &str, billable: bool| {
+        format!(
+            "{code:<9} {}  {title}\n",
+            if billable { "billable" } else { "header  " }
+        )
+    };
+    match action {
+        IcdAction::Search { text, limit } => {
+            let hits = Engine::open(config)?.icd_search(&text, limit)?;
+            emit(json, &hits, || {
+                hits.iter()
+                    .map(|h| line(&h.code, &h.title, h.billable))
+                    .collect()
+            })
+        }
+        IcdAction::Show { code } => {
+            let info = Engine::open(config)?.icd_code(&code)?;
+            emit(json, &info, || {
+                let mut text = line(&info.code, &info.title, info.billable);
+                for term in &info.inclusion {
+                    text.push_str(&format!("  includes: {term}\n"));
+                }
+                for note in &info.excludes1 {
+                    text.push_str(&format!("  Excludes1: {note}\n"));
+                }
+                text
+            })
+        }
+        IcdAction::Import {
+            tabular,
+            codes,
+            out,
+        } => {
+            let out =
+                out.unwrap_or_else(|| config.data_dir.join("models").join(sr_engine::ICD_TABLE));
+            if let Some(dir) = out.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    EngineError::Invalid(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            let summary = sr_engine::icd::build(&tabular, &codes, &out)?;
+            emit(json, &summary, || {
+                format!(
+                    "ICD-10-CM {}: {} codes, {} billable, into {}\n",
+                    summary.version,
+                    summary.codes,
+                    summary.billable,
+                    out.display()
+                )
             })
         }
     }

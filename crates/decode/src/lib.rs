@@ -65,6 +65,23 @@ pub struct Probe {
     pub meta: BTreeMap<String, String>,
 }
 
+/// A PDF page's own text: runs of words with their bounds in fractions of the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextLayer {
+    pub width_pt: f32,
+    pub height_pt: f32,
+    pub runs: Vec<TextRun>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextRun {
+    pub text: String,
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("cannot read the file: {0}")]
@@ -140,6 +157,27 @@ impl Decoder {
             }
             Format::Tiff => tiff_pages::frame(path, index, &self.config),
             Format::Pdf => pdf::frame(path, index, &self.config),
+        }
+    }
+
+    /// How many pages or frames the file has; for PDFs without rendering one.
+    pub fn page_count(&self, path: &Path, format: Format) -> Result<u32, DecodeError> {
+        match format {
+            Format::Pdf => pdf::page_count(path, &self.config),
+            other => self.probe(path, other).map(|p| p.frames),
+        }
+    }
+
+    /// A PDF page's own text, if it has any; other formats have none.
+    pub fn text_layer(
+        &self,
+        path: &Path,
+        format: Format,
+        index: u32,
+    ) -> Result<Option<TextLayer>, DecodeError> {
+        match format {
+            Format::Pdf => pdf::text_layer(path, index, &self.config),
+            _ => Ok(None),
         }
     }
 }

@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 
 use pdfium_render::prelude::*;
 
-use crate::{DecodeConfig, DecodeError, Frame, Pixels, Probe, check_index, check_size};
+use crate::{
+    DecodeConfig, DecodeError, Frame, Pixels, Probe, TextLayer, TextRun, check_index, check_size,
+};
 
 static PDFIUM: OnceLock<Result<Pdfium, String>> = OnceLock::new();
 
@@ -95,4 +97,54 @@ pub fn frame(path: &Path, index: u32, config: &DecodeConfig) -> Result<Frame, De
     check_index(index, u32::try_from(pages.len()).unwrap_or(0))?;
     let page = pages.get(index as i32).map_err(pdf_error)?;
     render(&page, config)
+}
+
+/// The page's own text, in runs PDFium groups by line and style, each with its bounds
+/// in fractions of the page (top-left origin); `None` when the page has none (a scan).
+pub fn text_layer(
+    path: &Path,
+    index: u32,
+    config: &DecodeConfig,
+) -> Result<Option<TextLayer>, DecodeError> {
+    let pdfium = pdfium(config)?;
+    let document = pdfium.load_pdf_from_file(path, None).map_err(pdf_error)?;
+    let pages = document.pages();
+    check_index(index, u32::try_from(pages.len()).unwrap_or(0))?;
+    let page = pages.get(index as i32).map_err(pdf_error)?;
+    let (width, height) = (page.width().value.max(1.0), page.height().value.max(1.0));
+    let text = page.text().map_err(pdf_error)?;
+    let runs: Vec<TextRun> = text
+        .segments()
+        .iter()
+        .filter_map(|segment| {
+            let words = segment.text();
+            let words = words.trim();
+            if words.is_empty() {
+                return None;
+            }
+            let b = segment.bounds();
+            Some(TextRun {
+                text: words.to_string(),
+                x0: (b.left().value / width).clamp(0.0, 1.0),
+                y0: (1.0 - b.top().value / height).clamp(0.0, 1.0),
+                x1: (b.right().value / width).clamp(0.0, 1.0),
+                y1: (1.0 - b.bottom().value / height).clamp(0.0, 1.0),
+            })
+        })
+        .collect();
+    Ok((!runs.is_empty()).then_some(TextLayer {
+        width_pt: width,
+        height_pt: height,
+        runs,
+    }))
+}
+
+/// How many pages, without rendering any.
+pub fn page_count(path: &Path, config: &DecodeConfig) -> Result<u32, DecodeError> {
+    let pdfium = pdfium(config)?;
+    let document = pdfium.load_pdf_from_file(path, None).map_err(pdf_error)?;
+    match u32::try_from(document.pages().len()).unwrap_or(0) {
+        0 => Err(DecodeError::NoPages),
+        n => Ok(n),
+    }
 }

@@ -18,6 +18,10 @@ pub enum EngineError {
     Auth(#[from] sr_auth::AuthError),
     #[error(transparent)]
     Sync(#[from] sr_sync::SyncError),
+    #[error(transparent)]
+    Ocr(#[from] sr_ocr::DocumentError),
+    #[error(transparent)]
+    Icd(#[from] sr_icd::IcdError),
     /// The signed-in reviewer may not do this (a role they do not hold).
     #[error("{0}")]
     NotPermitted(String),
@@ -61,6 +65,12 @@ impl EngineError {
             EngineError::Auth(sr_auth::AuthError::TimedOut(_)) => "timed_out",
             EngineError::Auth(_) => "auth",
             EngineError::Sync(_) => "catalogue",
+            EngineError::Ocr(sr_ocr::DocumentError::Decode(_)) => "decode",
+            EngineError::Ocr(sr_ocr::DocumentError::Ocr(sr_ocr::OcrError::MissingModel(_))) => {
+                "not_found"
+            }
+            EngineError::Ocr(_) => "model",
+            EngineError::Icd(_) => "icd",
             EngineError::NotPermitted(_) => "not_permitted",
             EngineError::Invalid(_) => "invalid",
         }

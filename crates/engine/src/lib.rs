@@ -4,6 +4,7 @@
 //! Lower crates never depend on this one; transport types live here only.
 
 mod assessing;
+mod documents;
 mod dto;
 mod error;
 pub mod frame_wire;
@@ -25,15 +26,18 @@ use sr_catalog::{
 use sr_decode::{DecodeConfig, Decoder};
 
 pub use assessing::{AssessProgress, AssessReport, AssessStatus, QUALITY_MODEL};
+pub use documents::{DocumentText, PageOutcome};
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
-pub use models::{ModelProblem, ModelView, ModelsView, QualityCheckView};
+pub use models::{ICD_TABLE, ModelProblem, ModelView, ModelsView, QualityCheckView};
 pub use platform::SyncStatus;
 pub use pulls::{PullBoard, PullOutcome, SourceForm, SourceKind, SourceView, SourcesView};
 pub use sr_assess::{Finding, HeatMap, LabelScore};
 pub use sr_auth::{self as auth, PlatformConfig};
 pub use sr_catalog as catalog;
+pub use sr_icd::{self as icd, CodeHit, CodeInfo};
 pub use sr_models::{DevicePreference, Provider, ProviderKind, RuntimeConfig};
+pub use sr_ocr::{self as ocr, PageText};
 pub use sr_pull as pull;
 pub use sr_sync::{SyncOptions, SyncReport};
 

@@ -10,7 +10,11 @@ use sr_assess::{QUALITY_FILE, QualityModel};
 use sr_models::{
     Integrity, LoadedModel, ModelError, ModelRegistry, Provider, Runtime, RuntimeConfig,
 };
+use sr_ocr::{Ocr, OcrError};
 use ts_rs::TS;
+
+/// Where the ICD-10-CM table lives under a model folder (make builds it there).
+pub const ICD_TABLE: &str = "icd10cm/icd10cm.sqlite";
 
 /// One model as the Models screen and `secondread models` list it.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -69,6 +73,8 @@ pub struct ModelShelf {
     open: Mutex<HashMap<String, Arc<LoadedModel>>>,
     /// Why a model failed to open, so the Models screen can say so.
     refused: Mutex<HashMap<String, String>>,
+    /// The three OCR models, opened together on first use.
+    ocr: Mutex<Option<Arc<Ocr>>>,
 }
 
 impl ModelShelf {
@@ -80,7 +86,28 @@ impl ModelShelf {
             runtime: Runtime::new(runtime),
             open: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
+            ocr: Mutex::new(None),
         }
+    }
+
+    /// The OCR models, opened on first use.
+    pub fn ocr(&self) -> Result<Arc<Ocr>, OcrError> {
+        let mut ocr = self.ocr.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(open) = ocr.as_ref() {
+            return Ok(Arc::clone(open));
+        }
+        let open = Arc::new(Ocr::load(&self.runtime, &self.registry())?);
+        *ocr = Some(Arc::clone(&open));
+        Ok(open)
+    }
+
+    /// The ICD-10-CM table installed last among the model folders (a site's newer
+    /// release over the bundled one).
+    pub fn icd_table(&self) -> Option<PathBuf> {
+        self.roots
+            .iter()
+            .map(|root| root.join(ICD_TABLE))
+            .rfind(|path| path.is_file())
     }
 
     /// Reads the model folders again (a pull installed a model): sessions of models
@@ -93,6 +120,7 @@ impl ModelShelf {
         *self.quality.write().unwrap_or_else(PoisonError::into_inner) =
             Arc::new(load_quality(&self.roots));
         self.lock().clear();
+        *self.ocr.lock().unwrap_or_else(PoisonError::into_inner) = None;
         self.refused
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

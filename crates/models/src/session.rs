@@ -33,6 +33,8 @@ pub struct LoadedModel {
     provider: Provider,
     /// `Session::run` needs `&mut`; callers wanting parallelism open one model per worker.
     session: Mutex<Session>,
+    /// The model's own custom metadata (an OCR recogniser keeps its alphabet there).
+    metadata: BTreeMap<String, String>,
 }
 
 impl LoadedModel {
@@ -46,10 +48,15 @@ impl LoadedModel {
             id: manifest.id.clone(),
             reason,
         })?;
+        let metadata = read_metadata(&session).map_err(|reason| ModelError::Mismatch {
+            id: manifest.id.clone(),
+            reason,
+        })?;
         Ok(Self {
             manifest,
             provider,
             session: Mutex::new(session),
+            metadata,
         })
     }
 
@@ -69,14 +76,24 @@ impl LoadedModel {
         }
     }
 
+    /// A custom metadata value the model file carries.
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).map(String::as_str)
+    }
+
     /// Runs the model on one input tensor shaped as the manifest says.
     pub fn run(&self, input: &[f32]) -> Result<Outputs, ModelError> {
+        self.run_shaped(self.manifest.input.shape(), input)
+    }
+
+    /// Runs the model on a tensor of the given NCHW/NHWC shape: a batch, or a size the
+    /// model leaves dynamic (OCR takes pages and text lines of any width).
+    pub fn run_shaped(&self, shape: [i64; 4], input: &[f32]) -> Result<Outputs, ModelError> {
         let id = &self.manifest.id;
         let run_error = |e: ort::Error| ModelError::Run {
             id: id.clone(),
             reason: e.to_string(),
         };
-        let shape = self.manifest.input.shape();
         let tensor = TensorRef::from_array_view((shape, input)).map_err(run_error)?;
         let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
         let outputs = session
@@ -101,6 +118,15 @@ impl LoadedModel {
         }
         Ok(read)
     }
+}
+
+fn read_metadata(session: &Session) -> Result<BTreeMap<String, String>, String> {
+    let metadata = session.metadata().map_err(|e| e.to_string())?;
+    let keys = metadata.custom_keys().map_err(|e| e.to_string())?;
+    Ok(keys
+        .into_iter()
+        .filter_map(|key| metadata.custom(&key).map(|value| (key, value)))
+        .collect())
 }
 
 /// The session's single float32 input must take the manifest's shape (a dynamic

@@ -166,7 +166,7 @@ fn a_result_that_is_not_a_number_is_discarded() {
     let model = runtime().load(registry.get("demo-spots").unwrap()).unwrap();
     let spec = &model.manifest().input;
     let bright: Vec<f32> = vec![(255.0 * spec.scale - spec.mean[0]) / spec.std[0]; 3 * 224 * 224];
-    let err = model.run(&bright).err().expect("NaN refused");
+    let err = model.run(&bright).expect_err("NaN refused");
     assert!(matches!(err, ModelError::NotANumber { .. }), "{err}");
     assert!(err.to_string().contains("not a number"), "{err}");
 }
@@ -191,7 +191,7 @@ fn a_missing_runtime_library_is_reported_not_fatal() {
         library: Some("/nonexistent/libonnxruntime.so".into()),
         ..RuntimeConfig::default()
     });
-    let err = runtime.check().err().expect("no runtime");
+    let err = runtime.check().expect_err("no runtime");
     assert!(matches!(err, ModelError::RuntimeUnavailable(_)), "{err}");
     assert!(
         err.to_string().contains("/nonexistent/libonnxruntime.so"),

@@ -89,18 +89,35 @@ pub fn start_moto() -> Server {
 /// be there for deletes); object_store has no verb for creating buckets, and the fault
 /// proxy deletes objects behind the client's back.
 pub fn raw_request(port: u16, method: &str, path: &str) -> String {
+    // moto's server can reset the first connections while it is still starting up
+    // under load (seen on a busy 2-core machine): a few tries before giving up.
+    let mut last = None;
+    for _ in 0..5 {
+        match try_raw_request(port, method, path) {
+            Ok(reply) => {
+                assert!(reply.starts_with("HTTP/1.1 2"), "{method} {path}: {reply}");
+                return reply;
+            }
+            Err(e) => {
+                last = Some(e);
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+        }
+    }
+    panic!("{method} {path}: {last:?}");
+}
+
+fn try_raw_request(port: u16, method: &str, path: &str) -> std::io::Result<String> {
     use std::io::{Read, Write};
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\
          Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\n\r\n"
-    )
-    .unwrap();
+    )?;
     let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    assert!(reply.starts_with("HTTP/1.1 2"), "{method} {path}: {reply}");
-    reply
+    stream.read_to_string(&mut reply)?;
+    Ok(reply)
 }
 
 pub fn s3_config(name: &str, port: u16, bucket: &str, access_key_id: &str) -> SourceConfig {

@@ -1,0 +1,155 @@
+//! Text off document pages, with where each line sits on the page: PP-OCR (line
+//! detection, line angle, recognition) over ONNX Runtime for scans and photos, or a
+//! PDF's own text layer where it has one. Pages are read one at a time, so a long PDF
+//! never has more than one page in memory.
+
+mod angle;
+mod crop;
+mod detect;
+mod document;
+mod geometry;
+mod recognise;
+mod tensor;
+
+use image::RgbImage;
+use image::imageops;
+use serde::Serialize;
+use sr_models::{LoadedModel, ModelError, ModelRef, ModelRegistry, Runtime, Task};
+use ts_rs::TS;
+
+pub use document::{DocumentError, read_document};
+pub use geometry::{Corner, Quad};
+use recognise::Recogniser;
+
+/// Where a page's text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextSource {
+    /// The PDF's own text: exact, no model involved.
+    TextLayer,
+    /// Read off the pixels by the OCR models.
+    Ocr,
+}
+
+/// One line of text and where it is: corners in fractions of the page (0..1 across
+/// and down), so the viewer can draw it at any zoom.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct TextLine {
+    pub text: String,
+    /// 0..1; 1 for a text layer.
+    pub confidence: f32,
+    pub quad: Quad,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PageText {
+    /// 0-based.
+    pub page: u32,
+    /// The page as read, in pixels (a text layer: in PDF points).
+    pub width: u32,
+    pub height: u32,
+    pub source: TextSource,
+    /// Median lean of the lines in degrees; a skewed scan or photo shows here.
+    pub skew: f32,
+    pub lines: Vec<TextLine>,
+}
+
+impl PageText {
+    /// The page's text, a line per line.
+    pub fn text(&self) -> String {
+        self.lines
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    #[error("no {0} model is installed")]
+    MissingModel(&'static str),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// The three PP-OCR models, open and held to their manifests.
+pub struct Ocr {
+    detector: LoadedModel,
+    angle: LoadedModel,
+    recogniser: Recogniser,
+}
+
+impl Ocr {
+    /// Opens the installed detection, angle and recognition models (the first of each
+    /// task by id); a refused model is an error naming it.
+    pub fn load(runtime: &Runtime, registry: &ModelRegistry) -> Result<Self, OcrError> {
+        let open = |task: Task| -> Result<LoadedModel, OcrError> {
+            let entry = registry
+                .entries()
+                .find(|e| e.manifest.task == task)
+                .ok_or(OcrError::MissingModel(task.as_str()))?;
+            Ok(runtime.load(entry)?)
+        };
+        Ok(Self {
+            detector: open(Task::OcrDet)?,
+            angle: open(Task::OcrCls)?,
+            recogniser: Recogniser::new(open(Task::OcrRec)?)?,
+        })
+    }
+
+    /// Which models read the text; stored with every result.
+    pub fn models(&self) -> Vec<ModelRef> {
+        vec![
+            self.detector.model_ref(),
+            self.angle.model_ref(),
+            self.recogniser.model().model_ref(),
+        ]
+    }
+
+    /// Reads one page image.
+    pub fn read(&self, page_index: u32, page: &RgbImage) -> Result<PageText, OcrError> {
+        let quads = detect::detect(&self.detector, page)?;
+        let height = self.recogniser.model().manifest().input.height;
+        let mut strips: Vec<RgbImage> =
+            quads.iter().map(|q| crop::strip(page, q, height)).collect();
+        let turned = angle::upside_down(&self.angle, &strips)?;
+        for (strip, turned) in strips.iter_mut().zip(turned) {
+            if turned {
+                imageops::rotate180_in_place(strip);
+            }
+        }
+        let read = self.recogniser.read(&strips)?;
+        let min_confidence = self.recogniser.model().manifest().thresholds.flag_at;
+        let (w, h) = (page.width() as f32, page.height() as f32);
+        let mut angles: Vec<f32> = quads.iter().map(Quad::angle).collect();
+        let lines = quads
+            .iter()
+            .zip(read)
+            .filter(|(_, (text, confidence))| {
+                *confidence >= min_confidence && !text.trim().is_empty()
+            })
+            .map(|(quad, (text, confidence))| TextLine {
+                text,
+                confidence,
+                quad: quad.scaled(1.0 / w, 1.0 / h),
+            })
+            .collect();
+        Ok(PageText {
+            page: page_index,
+            width: page.width(),
+            height: page.height(),
+            source: TextSource::Ocr,
+            skew: median(&mut angles),
+            lines,
+        })
+    }
+}
+
+fn median(values: &mut [f32]) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f32::total_cmp);
+    values[values.len() / 2]
+}
