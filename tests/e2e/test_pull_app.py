@@ -33,7 +33,8 @@ def test_add_a_source_pull_it_in_the_app_and_review_what_arrived(launch, tmp_pat
         app = launch(data, ["--sources", str(sources)], ready="header")
         app.click("button.sources-button")
         app.wait_for("section.sources")
-        assert "No source yet" in app.text("section.sources")
+        # The list arrives after the screen opens.
+        app.wait_until(lambda: "No source yet" in app.text("section.sources"), "the empty sources list")
 
         app.click("button.add")
         app.type_into("input[name=name]", name)
