@@ -5,7 +5,7 @@ use image::RgbImage;
 use image::imageops::{self, FilterType};
 use sr_models::{LoadedModel, ModelError};
 
-use crate::tensor::{Planes, mismatch};
+use crate::tensor::{Planes, mismatch, scores_output};
 
 /// Lines classified per run.
 const BATCH: usize = 8;
@@ -37,12 +37,7 @@ pub(crate) fn upside_down(
         }
         let shape = [batch.len() as i64, 3, i64::from(h), i64::from(w)];
         let outputs = model.run_shaped(shape, &input)?;
-        let scores = manifest
-            .output
-            .scores
-            .as_ref()
-            .and_then(|name| outputs.get(name))
-            .ok_or_else(|| mismatch(manifest, "it gave no scores (output.scores)"))?;
+        let scores = scores_output(manifest, &outputs, "scores")?;
         let labels = manifest.labels.len();
         if scores.values.len() != batch.len() * labels {
             return Err(mismatch(

@@ -9,7 +9,7 @@ use imageproc::point::Point;
 use sr_models::{LoadedModel, ModelError};
 
 use crate::geometry::Quad;
-use crate::tensor::{Planes, mismatch};
+use crate::tensor::{Planes, mismatch, scores_output};
 
 /// DB post-processing, as PP-OCR tunes it: a box's mean probability must reach
 /// `BOX_THRESHOLD`; boxes grow by `UNCLIP_RATIO`; slivers below `MIN_SIDE` are noise.
@@ -41,12 +41,7 @@ pub(crate) fn detect(model: &LoadedModel, page: &RgbImage) -> Result<Vec<Quad>, 
     let mut input = vec![planes.zero(); 3 * (w * h) as usize];
     planes.write(&resized, w as usize, &mut input);
     let outputs = model.run_shaped([1, 3, i64::from(h), i64::from(w)], &input)?;
-    let map = manifest
-        .output
-        .scores
-        .as_ref()
-        .and_then(|name| outputs.get(name))
-        .ok_or_else(|| mismatch(manifest, "it gave no probability map (output.scores)"))?;
+    let map = scores_output(manifest, &outputs, "probability map")?;
     if map.shape[..] != [1, 1, i64::from(h), i64::from(w)] {
         return Err(mismatch(
             manifest,

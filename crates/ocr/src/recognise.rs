@@ -6,7 +6,7 @@
 use image::RgbImage;
 use sr_models::{LoadedModel, ModelError};
 
-use crate::tensor::{Planes, mismatch};
+use crate::tensor::{Planes, mismatch, scores_output};
 
 /// Lines recognised per run; lines are sorted by width first so a batch pads little.
 const BATCH: usize = 6;
@@ -62,12 +62,7 @@ impl Recogniser {
             }
             let shape = [batch.len() as i64, 3, i64::from(height), width as i64];
             let outputs = self.model.run_shaped(shape, &input)?;
-            let scores = manifest
-                .output
-                .scores
-                .as_ref()
-                .and_then(|name| outputs.get(name))
-                .ok_or_else(|| mismatch(manifest, "it gave no scores (output.scores)"))?;
+            let scores = scores_output(manifest, &outputs, "scores")?;
             let [n, steps, classes] = scores.shape[..] else {
                 return Err(mismatch(
                     manifest,

@@ -2,7 +2,7 @@
 //! one channel plane after another (NCHW).
 
 use image::RgbImage;
-use sr_models::{Colour, InputSpec, Layout, ModelError, ModelManifest};
+use sr_models::{Colour, InputSpec, Layout, ModelError, ModelManifest, Outputs, Tensor};
 
 /// Channel planes of one image inside a batch tensor.
 pub(crate) struct Planes<'a> {
@@ -62,4 +62,18 @@ pub(crate) fn mismatch(manifest: &ModelManifest, reason: &str) -> ModelError {
         id: manifest.id.clone(),
         reason: reason.to_string(),
     }
+}
+
+/// The output the manifest names as `output.scores`; `what` says what it holds.
+pub(crate) fn scores_output<'a>(
+    manifest: &ModelManifest,
+    outputs: &'a Outputs,
+    what: &str,
+) -> Result<&'a Tensor, ModelError> {
+    manifest
+        .output
+        .scores
+        .as_ref()
+        .and_then(|name| outputs.get(name))
+        .ok_or_else(|| mismatch(manifest, &format!("it gave no {what} (output.scores)")))
 }
