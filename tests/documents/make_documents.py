@@ -9,6 +9,7 @@ as present). Each is written out as:
             scanned (image-only) PDF, a multi-page TIFF
   degraded/ copies a scanner or a phone would make: rotated, blurred, noisy, JPEG,
             in perspective like a phone photo (with an EXIF orientation)
+  coding/   more documents for code extraction: a text-layer PDF and a JPEG scan each
 
 and truth.json says, per file, the text of each page and the codes.
 
@@ -60,7 +61,7 @@ DOCUMENTS = [
         "History of appendectomy. No wheeze on examination today.",
         "Hyperlipidemia, unspecified, treated with atorvastatin 20 mg.",
         "Denies shortness of breath at rest.",
-    ], [("J45.30", "present"), ("E78.5", "present"), ("R06.02", "negated")]),
+    ], [("J45.30", "present"), ("E78.5", "present"), ("R06.02", "negated"), ("R06.2", "negated")]),
     ("requisition", "Lab requisition", [
         "Diagnosis: iron deficiency anemia secondary to chronic blood loss, D50.0.",
         "Please perform CBC, ferritin and iron studies.",
@@ -74,13 +75,15 @@ DOCUMENTS = [
         "No evidence of urinary tract infection on culture.",
         "History of myocardial infarction in 2019.",
     ], [("N17.9", "present"), ("J44.1", "present"), ("I48.91", "present"),
-        ("N39.0", "negated"), ("I25.2", "history")]),
+        # An old infarction is coded (I25.2 says "old" itself), so it stands present.
+        ("N39.0", "negated"), ("I25.2", "present")]),
     ("note", "Clinic note", [
         "Major depressive disorder, single episode, moderate (F32.1).",
         "Generalized anxiety disorder. Sleep is poor.",
         "Denies suicidal ideation. No evidence of psychosis.",
         "Obesity, unspecified; BMI 32. Diet advice given.",
-    ], [("F32.1", "present"), ("F41.1", "present"), ("R45.851", "negated"), ("E66.9", "present")]),
+    ], [("F32.1", "present"), ("F41.1", "present"), ("R45.851", "negated"), ("F29", "negated"),
+        ("E66.9", "present")]),
     ("requisition", "Imaging request", [
         "Low back pain for six weeks (M54.50), worse on bending.",
         "Rule out lumbar disc herniation; MRI lumbar spine requested.",
@@ -94,6 +97,41 @@ DOCUMENTS = [
         "The patient denies weight loss or blood in the stool.",
     ], [("K21.9", "present"), ("K58.0", "present"), ("Z80.0", "present"),
         ("R63.4", "negated"), ("K92.1", "negated")]),
+]
+
+# Documents for code extraction only, written before the extractor was tuned on the ones
+# above: each is a text-layer PDF and a JPEG scan under coding/, so the OCR floors
+# (clean/, degraded/) keep their files.
+CODING_DOCUMENTS = [
+    ("note", "Emergency department note", [
+        "Chief complaint: headache and nausea for two days.",
+        "Urinary tract infection, started on nitrofurantoin.",
+        "No fever. Denies vomiting.",
+        "Possible migraine; review by neurology.",
+    ], [("R51.9", "present"), ("R11.0", "present"), ("N39.0", "present"), ("R50.9", "negated"),
+        ("R11.10", "negated"), ("G43.909", "uncertain")]),
+    ("letter", "Discharge summary", [
+        "Admitted with an exacerbation of COPD (J44.1).",
+        "Congestive heart failure, unspecified, with fluid overload.",
+        "Chronic kidney disease, stage 3a.",
+        "Past history of deep vein thrombosis; no recurrence.",
+    ], [("J44.1", "present"), ("I50.9", "present"), ("E87.70", "present"), ("N18.31", "present"),
+        ("Z86.718", "present")]),
+    ("note", "Clinic note", [
+        "Hypertension and hyperlipidemia, both stable.",
+        "Gout, unspecified, flare of the left big toe last month.",
+        "Screening shows no cataract.",
+        "Seasonal allergic rhinitis.",
+        "Suspected carpal tunnel syndrome of the right wrist.",
+    ], [("I10", "present"), ("E78.5", "present"), ("M10.9", "present"), ("H26.9", "negated"),
+        ("J30.2", "present"), ("G56.01", "uncertain")]),
+    ("requisition", "Urology request", [
+        "Clinical details: urinary frequency and dysuria (R35.0, R30.0).",
+        "Rule out prostate cancer; PSA requested.",
+        "Benign prostatic hyperplasia with lower urinary tract symptoms.",
+        "No hematuria reported.",
+    ], [("R35.0", "present"), ("R30.0", "present"), ("C61", "uncertain"), ("N40.1", "present"),
+        ("R31.9", "negated")]),
 ]
 
 HEADER = "SecondRead Demo Hospital - SYNTHETIC DOCUMENT, NOT A REAL PATIENT"
@@ -270,6 +308,25 @@ def main():
                   append_images=pages[1:])
     truth["files"]["clean/fax.tif"] = {"document": "doc-01", "pages": [first, second]}
     hostile(out, rng)
+    (out / "coding").mkdir()
+    for n, (kind, title, body, codes) in enumerate(CODING_DOCUMENTS, len(DOCUMENTS) + 1):
+        lines = document_lines(n, title, body)
+        name = f"doc-{n:02d}"
+        truth["documents"].append({"name": name, "kind": kind, "title": title,
+                                   "codes": [{"code": c, "status": s} for c, s in codes]})
+        page = render(lines, fonts[n % 2], 30 + (n % 3) * 2, rng)
+        for rel, data in {f"coding/{name}-text.pdf": text_pdf(lines),
+                          f"coding/{name}-jpeg.jpg": jpeg(page, 35)}.items():
+            (out / rel).write_bytes(data)
+            truth["files"][rel] = {"document": name, "pages": [lines]}
+    # What a coder must be warned of: a header code written where a billable one is
+    # needed, two codes an Excludes1 note keeps apart, and a code whose zero came out
+    # as the letter O. Not labelled: the tests check these flags one by one.
+    (out / "coding/flags-text.pdf").write_bytes(text_pdf(document_lines(0, "Clinic note", [
+        "Diabetes follow-up, coded E11.6 on the last visit.",
+        "Type 1 diabetes mellitus (E10.9) and type 2 diabetes mellitus (E11.9) both listed.",
+        "Hypothyroidism on levothyroxine (EO3.9).",
+    ])))
     (out / "truth.json").write_text(json.dumps(truth, indent=1))
     print(f"labelled documents: {len(truth['files'])} files under {out}")
 

@@ -18,3 +18,18 @@ def edits(read, truth):
 def cer(read, truth):
     e, n = edits(read, truth)
     return e / max(1, n)
+
+
+def code_counts(suggested, truth):
+    """True positives, false positives and false negatives of suggested (code, status)
+    pairs against a document's true ones: a code suggested as present that the text
+    negates is both a false positive and a miss."""
+    suggested = {(s["code"], s["status"]) for s in suggested}
+    truth = {(t["code"], t["status"]) for t in truth}
+    return len(suggested & truth), len(suggested - truth), len(truth - suggested)
+
+
+def f1(tp, fp, fn):
+    precision = tp / max(1, tp + fp)
+    recall = tp / max(1, tp + fn)
+    return 2 * precision * recall / max(1e-9, precision + recall), precision, recall

@@ -6,7 +6,7 @@
 mod platform_verbs;
 mod progress_line;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -100,6 +100,9 @@ pub enum Verb {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// The ICD-10-CM codes a document suggests, each with its standing (present,
+    /// negated, uncertain, history, family), how it was found and its evidence.
+    Code { file: PathBuf },
     /// The ICD-10-CM table: search it, show a code, or build it from a CDC release.
     Icd {
         #[command(subcommand)]
@@ -592,6 +595,7 @@ fn execute(
             })
         }
         Verb::Ocr { files } => ocr(&Engine::open(config)?, &files, json),
+        Verb::Code { file } => code(&Engine::open(config)?, &file, json),
         Verb::Icd { action } => icd(action, config, json),
         Verb::Verdicts => {
             let verdicts = Engine::open(config)?.verdicts()?;
@@ -682,6 +686,38 @@ fn ocr(engine: &Engine, files: &[PathBuf], json: bool) -> Result<(), EngineError
         )));
     }
     Ok(())
+}
+
+fn code(engine: &Engine, file: &Path, json: bool) -> Result<(), EngineError> {
+    let coding = engine.code_file(file)?;
+    emit(json, &coding, || {
+        let mut text = format!("ICD-10-CM {}\n", coding.icd_version);
+        for page in &coding.text.pages {
+            if let sr_engine::PageOutcome::Failed { page, error } = page {
+                text.push_str(&format!("page {}: {error}\n", page + 1));
+            }
+        }
+        for s in &coding.suggestions {
+            text.push_str(&format!(
+                "{:<9} {:<9} {:.2}  {}{}  (page {}: \"{}\")\n",
+                s.code,
+                s.status.as_str(),
+                s.confidence,
+                s.title,
+                if s.billable {
+                    ""
+                } else {
+                    "  [header: not billable]"
+                },
+                s.evidence.page + 1,
+                s.evidence.text,
+            ));
+            for note in &s.excludes1 {
+                text.push_str(&format!("          Excludes1 {note}\n"));
+            }
+        }
+        text
+    })
 }
 
 fn icd(action: IcdAction, config: EngineConfig, json: bool) -> Result<(), EngineError> {

@@ -1,9 +1,10 @@
 //! Documents for coders: their text read page by page (a PDF's text layer, or OCR),
-//! and the ICD-10-CM table to find codes in.
+//! the ICD-10-CM codes it suggests, and the table to find codes in.
 
 use std::path::Path;
 
 use serde::Serialize;
+use sr_coding::Suggestion;
 use sr_icd::{CodeHit, CodeInfo, IcdTable};
 use sr_models::ModelRef;
 use sr_ocr::PageText;
@@ -25,6 +26,16 @@ pub struct DocumentText {
     /// The OCR models that read the scanned pages (none when every page had a text
     /// layer).
     pub models: Vec<ModelRef>,
+}
+
+/// A document's text and the codes suggested from it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DocumentCoding {
+    #[serde(flatten)]
+    pub text: DocumentText,
+    /// The ICD-10-CM release the codes are from.
+    pub icd_version: String,
+    pub suggestions: Vec<Suggestion>,
 }
 
 impl Engine {
@@ -49,6 +60,26 @@ impl Engine {
         Ok(DocumentText {
             pages,
             models: if scanned { ocr.models() } else { Vec::new() },
+        })
+    }
+
+    /// Reads a document file and suggests ICD-10-CM codes from the pages that read.
+    pub fn code_file(&self, path: &Path) -> Result<DocumentCoding, EngineError> {
+        let table = self.icd()?;
+        let text = self.ocr_file(path)?;
+        let pages: Vec<PageText> = text
+            .pages
+            .iter()
+            .filter_map(|p| match p {
+                PageOutcome::Read(page) => Some(page.clone()),
+                PageOutcome::Failed { .. } => None,
+            })
+            .collect();
+        let suggestions = sr_coding::suggest(&pages, &table)?;
+        Ok(DocumentCoding {
+            text,
+            icd_version: table.version().to_string(),
+            suggestions,
         })
     }
 

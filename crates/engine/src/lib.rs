@@ -26,7 +26,7 @@ use sr_catalog::{
 use sr_decode::{DecodeConfig, Decoder};
 
 pub use assessing::{AssessProgress, AssessReport, AssessStatus, QUALITY_MODEL};
-pub use documents::{DocumentText, PageOutcome};
+pub use documents::{DocumentCoding, DocumentText, PageOutcome};
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
 pub use models::{ICD_TABLE, ModelProblem, ModelView, ModelsView, QualityCheckView};

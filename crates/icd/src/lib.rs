@@ -7,7 +7,7 @@ mod table;
 mod tabular;
 
 pub use excludes::CodeRange;
-pub use table::{BuildSummary, CodeHit, CodeInfo, IcdTable, build};
+pub use table::{BuildSummary, CodeHit, CodeInfo, IcdTable, Term, build, normalise_code};
 pub use tabular::{Entry, parse};
 
 #[derive(Debug, thiserror::Error)]

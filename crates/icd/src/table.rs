@@ -325,33 +325,17 @@ impl IcdTable {
 
     /// An FTS5 query over titles and inclusion terms; each code once, at its best.
     pub fn by_words(&self, fts_query: &str, limit: usize) -> Result<Vec<CodeHit>, IcdError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT t.code, t.kind, t.text, c.title, c.billable, bm25(terms) AS rank
-             FROM terms t JOIN codes c ON c.code = t.code
-             WHERE terms MATCH ?1 ORDER BY rank LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![fts_query, (limit * 8).max(64) as i64], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, bool>(4)?,
-                r.get::<_, f64>(5)?,
-            ))
-        })?;
         let mut best: HashMap<String, (f64, CodeHit)> = HashMap::new();
-        for row in rows {
-            let (code, kind, text, title, billable, rank) = row?;
+        for term in self.terms(fts_query, (limit * 8).max(64), false)? {
             let hit = CodeHit {
-                code: code.clone(),
-                title,
-                billable,
-                matched: (kind == "inclusion").then_some(text),
+                code: term.code.clone(),
+                title: term.title,
+                billable: term.billable,
+                matched: term.inclusion.then_some(term.text),
             };
-            let entry = best.entry(code).or_insert((rank, hit.clone()));
-            if rank < entry.0 {
-                *entry = (rank, hit);
+            let entry = best.entry(term.code).or_insert((term.rank, hit.clone()));
+            if term.rank < entry.0 {
+                *entry = (term.rank, hit);
             }
         }
         let mut hits: Vec<(f64, CodeHit)> = best.into_values().collect();
@@ -362,4 +346,43 @@ impl IcdTable {
         });
         Ok(hits.into_iter().take(limit).map(|(_, h)| h).collect())
     }
+
+    /// Every title and inclusion term an FTS5 query finds, best (lowest bm25) first:
+    /// the candidates code extraction weighs against a sentence.
+    pub fn terms(
+        &self,
+        fts_query: &str,
+        limit: usize,
+        billable_only: bool,
+    ) -> Result<Vec<Term>, IcdError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.code, t.kind, t.text, c.title, c.billable, bm25(terms) AS rank
+             FROM terms t JOIN codes c ON c.code = t.code
+             WHERE terms MATCH ?1 AND (c.billable OR NOT ?3) ORDER BY rank LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![fts_query, limit as i64, billable_only], |r| {
+            Ok(Term {
+                code: r.get(0)?,
+                inclusion: r.get::<_, String>(1)? == "inclusion",
+                text: r.get(2)?,
+                title: r.get(3)?,
+                billable: r.get(4)?,
+                rank: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// One title or inclusion term of a code, as an FTS5 query found it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    pub code: String,
+    /// The words that matched: the code's title, or one of its inclusion terms.
+    pub text: String,
+    pub inclusion: bool,
+    pub title: String,
+    pub billable: bool,
+    /// bm25: lower is better.
+    pub rank: f64,
 }

@@ -167,6 +167,18 @@ impl Quad {
         (tr.y - tl.y).atan2(tr.x - tl.x).to_degrees()
     }
 
+    /// The part of the box from `u0` to `u1` across it (0..1), top to bottom: where some
+    /// of a line's words are.
+    pub fn span(&self, u0: f32, u1: f32) -> Quad {
+        let corner = |(x, y): (f32, f32)| Corner { x, y };
+        Quad([
+            corner(self.at(u0, 0.0)),
+            corner(self.at(u1, 0.0)),
+            corner(self.at(u1, 1.0)),
+            corner(self.at(u0, 1.0)),
+        ])
+    }
+
     /// The point at `(u, v)` in 0..1 across and down the box.
     pub(crate) fn at(&self, u: f32, v: f32) -> (f32, f32) {
         let [tl, tr, br, bl] = self.0;
