@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "documents"))
-from scoring import code_counts, edits, f1  # noqa: E402
+from scoring import corpus_code_f1, edits  # noqa: E402
 
 # `make bench` builds release; SECONDREAD_BENCH_PROFILE=debug measures a debug build.
 PROFILE = os.environ.get("SECONDREAD_BENCH_PROFILE", "release")
@@ -120,16 +120,15 @@ def main():
 def code_f1(suffix):
     """F1 of `secondread code` over the labelled documents' files ending in `suffix`."""
     labelled = json.loads((DOCUMENTS / "truth.json").read_text())
-    codes = {d["name"]: d["codes"] for d in labelled["documents"]}
     files = sorted(f for f in labelled["files"] if f.endswith(suffix))
-    tp = fp = fn = 0
-    for rel in files:
+
+    def suggest(rel):
         result = subprocess.run([str(APP), "--data-dir", tempfile.mkdtemp(), "code", str(DOCUMENTS / rel),
                                  "--json"], capture_output=True, text=True, check=True)
-        t, p, n = code_counts(json.loads(result.stdout)["suggestions"], codes[labelled["files"][rel]["document"]])
-        tp, fp, fn = tp + t, fp + p, fn + n
-    return (*f1(tp, fp, fn), len(files))
+        return json.loads(result.stdout)["suggestions"]
 
+    (score, precision, recall), _ = corpus_code_f1(suggest, files, labelled)
+    return score, precision, recall, len(files)
 
 if __name__ == "__main__":
     sys.exit(main())

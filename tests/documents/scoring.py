@@ -33,3 +33,21 @@ def f1(tp, fp, fn):
     precision = tp / max(1, tp + fp)
     recall = tp / max(1, tp + fn)
     return 2 * precision * recall / max(1e-9, precision + recall), precision, recall
+
+
+def corpus_code_f1(suggest, files, truth):
+    """F1, precision and recall of `suggest(rel)` (a file's suggestions) over `files` of
+    the labelled set, and per wrong file what was extra and what was missed."""
+    codes = {d["name"]: d["codes"] for d in truth["documents"]}
+    tp = fp = fn = 0
+    wrong = {}
+    for rel in files:
+        suggested = suggest(rel)
+        want = codes[truth["files"][rel]["document"]]
+        t, p, n = code_counts(suggested, want)
+        tp, fp, fn = tp + t, fp + p, fn + n
+        got = {(s["code"], s["status"]) for s in suggested}
+        want = {(c["code"], c["status"]) for c in want}
+        if got != want:
+            wrong[rel] = {"extra": sorted(got - want), "missed": sorted(want - got)}
+    return f1(tp, fp, fn), wrong

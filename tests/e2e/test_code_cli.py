@@ -10,10 +10,9 @@ import subprocess
 import pytest
 
 from conftest import APP, DOCUMENTS, cli
-from scoring import code_counts, f1
+from scoring import corpus_code_f1
 
 TRUTH = json.loads((DOCUMENTS / "truth.json").read_text())
-CODES = {d["name"]: d["codes"] for d in TRUTH["documents"]}
 
 # The floors a regression must not cross (measured: see the closing note of issue 8).
 TEXT_LAYER_F1 = 0.85
@@ -24,35 +23,17 @@ def code(tmp_path, rel):
     return json.loads(cli(tmp_path / "data", "code", str(DOCUMENTS / rel), "--json"))
 
 
-def corpus_f1(tmp_path, files):
-    tp = fp = fn = 0
-    wrong = {}
-    for rel in files:
-        suggested = code(tmp_path, rel)["suggestions"]
-        truth = CODES[TRUTH["files"][rel]["document"]]
-        t, p, n = code_counts(suggested, truth)
-        tp, fp, fn = tp + t, fp + p, fn + n
-        got = {(s["code"], s["status"]) for s in suggested}
-        want = {(c["code"], c["status"]) for c in truth}
-        if got != want:
-            wrong[rel] = {"extra": sorted(got - want), "missed": sorted(want - got)}
-    return f1(tp, fp, fn), wrong
-
-
-def test_codes_from_text_layers_meet_the_floor(tmp_path):
-    files = sorted(f for f in TRUTH["files"] if f.endswith("-text.pdf"))
-    (score, precision, recall), wrong = corpus_f1(tmp_path, files)
-    print(f"text layer: F1 {score:.3f} (precision {precision:.3f}, recall {recall:.3f}) "
+@pytest.mark.parametrize("label,suffix,floor", [
+    ("text layer", "-text.pdf", TEXT_LAYER_F1),
+    ("JPEG scans", "-jpeg.jpg", SCANNED_F1),
+])
+def test_codes_meet_the_floor(tmp_path, label, suffix, floor):
+    files = sorted(f for f in TRUTH["files"] if f.endswith(suffix))
+    (score, precision, recall), wrong = corpus_code_f1(
+        lambda rel: code(tmp_path, rel)["suggestions"], files, TRUTH)
+    print(f"{label}: F1 {score:.3f} (precision {precision:.3f}, recall {recall:.3f}) "
           f"over {len(files)} documents; wrong: {json.dumps(wrong)}")
-    assert score >= TEXT_LAYER_F1, wrong
-
-
-def test_codes_from_scans_meet_the_floor(tmp_path):
-    files = sorted(f for f in TRUTH["files"] if f.endswith("-jpeg.jpg"))
-    (score, precision, recall), wrong = corpus_f1(tmp_path, files)
-    print(f"JPEG scans: F1 {score:.3f} (precision {precision:.3f}, recall {recall:.3f}) "
-          f"over {len(files)} documents; wrong: {json.dumps(wrong)}")
-    assert score >= SCANNED_F1, wrong
+    assert score >= floor, wrong
 
 
 def test_each_suggestion_shows_its_evidence_and_standing(tmp_path):

@@ -204,8 +204,6 @@ pub struct Found {
     pub tokens: Vec<usize>,
     /// Of those, the words themselves (not synonyms or a trigger's meaning).
     pub literal: usize,
-    /// How many of the term's required words the clause has literally.
-    pub required: usize,
     /// The term's optional words the clause does not have: the fewer, the closer the
     /// term is to what the text says.
     pub unmatched: usize,
@@ -308,7 +306,6 @@ pub fn find(term: &Term, units: &[Unit], clause: &Clause) -> Option<Found> {
         .count();
     Some(Found {
         term: term.clone(),
-        required: chosen.iter().filter(|u| u.literal).count(),
         literal,
         unmatched,
         tokens: tokens.into_iter().collect(),
