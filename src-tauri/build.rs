@@ -12,6 +12,8 @@ const COMMANDS: &[&str] = &[
     "pull_source",
     "models",
     "assess_status",
+    "icd_search",
+    "icd_conflicts",
     "sign_in",
     "sign_out",
     "sync_status",

@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use sr_engine::catalog::{Role, Verdict, Worklist, WorklistQuery};
 use sr_engine::{
-    AssessStatus, DecideRequest, Engine, ErrorReport, ItemView, ModelsView, PullBoard, SessionInfo,
-    SourceForm, SourcesView,
+    AssessStatus, CodeConflict, CodeHit, DecideRequest, Engine, ErrorReport, ItemView, ModelsView,
+    PullBoard, SessionInfo, SourceForm, SourcesView,
 };
 use tauri::{AppHandle, State};
 
 type Reply<T> = Result<T, ErrorReport>;
+
+/// Codes a search shows at most.
+const ICD_HITS: usize = 30;
 
 #[tauri::command(async)]
 pub fn session(engine: State<'_, Arc<Engine>>) -> SessionInfo {
@@ -44,6 +47,20 @@ pub fn models(engine: State<'_, Arc<Engine>>) -> ModelsView {
 #[tauri::command(async)]
 pub fn assess_status(engine: State<'_, Arc<Engine>>) -> Reply<AssessStatus> {
     engine.assess_status().map_err(|e| e.report())
+}
+
+/// Code search for coders, offline: by code or by words.
+#[tauri::command(async)]
+pub fn icd_search(engine: State<'_, Arc<Engine>>, query: String) -> Reply<Vec<CodeHit>> {
+    engine.icd_search(&query, ICD_HITS).map_err(|e| e.report())
+}
+
+#[tauri::command(async)]
+pub fn icd_conflicts(
+    engine: State<'_, Arc<Engine>>,
+    codes: Vec<String>,
+) -> Reply<Vec<CodeConflict>> {
+    engine.icd_conflicts(&codes).map_err(|e| e.report())
 }
 
 #[tauri::command(async)]

@@ -64,6 +64,8 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             commands::pull_source,
             commands::models,
             commands::assess_status,
+            commands::icd_search,
+            commands::icd_conflicts,
             platform::sign_in,
             platform::sign_out,
             platform::sync_status,

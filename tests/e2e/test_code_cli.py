@@ -5,11 +5,12 @@ coder must see."""
 
 import json
 import os
+import sqlite3
 import subprocess
 
 import pytest
 
-from conftest import APP, DOCUMENTS, cli
+from conftest import APP, DEMO, DOCUMENTS, cli
 from scoring import corpus_code_f1
 
 TRUTH = json.loads((DOCUMENTS / "truth.json").read_text())
@@ -66,6 +67,16 @@ def test_header_codes_excludes1_pairs_and_misread_codes_are_flagged(tmp_path):
     assert by_code["E03.9"]["evidence"]["text"].endswith("(EO3.9")
 
 
+def test_a_without_in_a_diagnosis_name_negates_nothing_after_it(tmp_path):
+    # "type 2 diabetes mellitus without complications and essential hypertension.
+    # The patient denies chest pain."
+    letter = DEMO / "clinic-a" / "2026-11-24-docs-0006" / "doc-0001.pdf"
+    result = json.loads(cli(tmp_path / "data", "code", str(letter), "--json"))
+    standing = {s["code"]: s["status"] for s in result["suggestions"]}
+    assert standing["E11.9"] == "present" and standing["I10"] == "present", standing
+    assert standing["R07.9"] == "negated", standing
+
+
 def test_pages_with_nothing_to_code_suggest_nothing(tmp_path):
     assert code(tmp_path, "hostile/blank.png")["suggestions"] == []
     mixed = code(tmp_path, "hostile/non-latin.png")["suggestions"]
@@ -89,3 +100,44 @@ def test_without_the_icd_table_coding_says_so(tmp_path):
     (tmp_path / "no-models").mkdir()
     error = failure(tmp_path, DOCUMENTS / "clean" / "doc-01-text.pdf", env)
     assert "no ICD-10-CM table is installed" in error["message"], error
+
+
+def test_the_queue_codes_each_document_once_and_the_worklist_finds_them_by_their_text(tmp_path):
+    batch = tmp_path / "inbox" / "clinic-d" / "2026-12-01-letters-0001"
+    batch.mkdir(parents=True)
+    for rel in ("clean/doc-01-text.pdf", "coding/doc-09-jpeg.jpg", "hostile/truncated.pdf", "hostile/blank.png"):
+        (batch / rel.replace("/", "-")).write_bytes((DOCUMENTS / rel).read_bytes())
+    data = tmp_path / "data"
+    cli(data, "import", str(tmp_path / "inbox"), "--kind", "coding")
+
+    report = json.loads(cli(data, "assess", "--json"))
+    assert report["ran"] == 3 and report["failed"] == 0, report
+    assert json.loads(cli(data, "assess", "--json"))["ran"] == 0, "nothing is read twice"
+
+    rows = {r["key"]: r for r in json.loads(cli(data, "items", "--role", "coder", "--json"))["rows"]}
+    assert "pdf" in rows["hostile-truncated.pdf"]["error"].lower(), rows["hostile-truncated.pdf"]
+    assert rows["hostile-truncated.pdf"]["local_codes"] is None
+    assert rows["hostile-blank.png"]["local_codes"] == []
+    letter = rows["clean-doc-01-text.pdf"]
+    assert "E11.65" in letter["local_codes"], letter
+
+    # Both the text layer and the scan's OCR text are searchable, a word's beginning
+    # enough; the passage marks the words found.
+    found = json.loads(cli(data, "items", "--role", "coder", "--text", "hyperglyc", "--json"))["rows"]
+    assert [r["key"] for r in found] == ["clean-doc-01-text.pdf"], found
+    assert "\u0002hyperglycemia\u0003" in found[0]["text_match"].lower(), found[0]["text_match"]
+    # The JPEG scan's "Urinary tract infection, started on nitrofurantoin", read by OCR.
+    found = json.loads(cli(data, "items", "--role", "coder", "--text", "nitrofurantoin", "--json"))["rows"]
+    assert [r["key"] for r in found] == ["coding-doc-09-jpeg.jpg"], found
+
+    # Each result names what produced it: the extraction and ICD-10-CM release, and the
+    # OCR models (with their sha256) for the scan.
+    with sqlite3.connect(data / "catalogue.sqlite3") as db:
+        stored = {key: (model, version, json.loads(result)) for key, model, version, result in db.execute(
+            "SELECT i.key, a.model_id, a.model_version, a.result FROM assessments a "
+            "JOIN items i ON i.id = a.item_id WHERE a.kind = 'coding'")}
+    model, version, scan = stored["coding-doc-09-jpeg.jpg"]
+    assert model == "icd10cm-coding" and "ICD-10-CM 2026" in version, (model, version)
+    assert [m["id"] for m in scan["models"]] == ["ppocr-det", "ppocr-cls", "ppocr-rec"], scan["models"]
+    assert all(len(m["sha256"]) == 64 for m in scan["models"]), scan["models"]
+    assert stored["clean-doc-01-text.pdf"][2]["models"] == [], "a text layer needs no OCR model"

@@ -15,6 +15,9 @@ KEYS = {
     "ArrowUp": "\ue013",
     "ArrowRight": "\ue014",
     "ArrowDown": "\ue015",
+    "PageUp": "\ue00e",
+    "PageDown": "\ue00f",
+    "Delete": "\ue017",
     "Shift": "\ue008",
     "Control": "\ue009",
 }

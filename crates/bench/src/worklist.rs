@@ -90,5 +90,6 @@ fn query(tenant: Option<&str>, state: Option<ItemState>) -> WorklistQuery {
         state,
         limit: 1000,
         sort: Default::default(),
+        text: None,
     }
 }

@@ -207,6 +207,7 @@ fn upsert_item(
     )?;
     tx.execute("DELETE FROM assessments WHERE item_id = ?1", [item_id])?;
     tx.execute("DELETE FROM jobs WHERE item_id = ?1", [item_id])?;
+    tx.execute("DELETE FROM document_text WHERE rowid = ?1", [item_id])?;
     if let Some(ai) = &entry.ai {
         let model = ai.get("model");
         let field = |name: &str| {

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::{Catalog, CatalogError, Format, now_rfc3339};
+use crate::{BatchKind, Catalog, CatalogError, Format, now_rfc3339};
 
 /// What a job computes for an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
@@ -15,6 +15,8 @@ pub enum JobKind {
     Diagnosis,
     /// Capture quality, for technicians.
     Quality,
+    /// A document's text and the ICD-10-CM codes it suggests, for coders.
+    Coding,
 }
 
 impl JobKind {
@@ -22,6 +24,7 @@ impl JobKind {
         match self {
             JobKind::Diagnosis => "diagnosis",
             JobKind::Quality => "quality",
+            JobKind::Coding => "coding",
         }
     }
 
@@ -29,7 +32,18 @@ impl JobKind {
         match s {
             "diagnosis" => Some(JobKind::Diagnosis),
             "quality" => Some(JobKind::Quality),
+            "coding" => Some(JobKind::Coding),
             _ => None,
+        }
+    }
+
+    /// The batches whose items a job of this kind reads, and the formats it reads.
+    fn scope(self) -> (BatchKind, &'static str) {
+        match self {
+            JobKind::Diagnosis | JobKind::Quality => {
+                (BatchKind::Imaging, "'dicom', 'jpeg', 'png', 'tiff'")
+            }
+            JobKind::Coding => (BatchKind::Coding, "'pdf', 'tiff', 'jpeg', 'png'"),
         }
     }
 }
@@ -60,6 +74,8 @@ pub struct JobResult {
     pub result: serde_json::Value,
     /// An 8-bit PNG of where the model looked, if it gives one.
     pub heatmap: Option<Vec<u8>>,
+    /// A document's text, kept searchable for the worklist.
+    pub text: Option<String>,
 }
 
 /// A result stored for an item by a local model.
@@ -80,18 +96,21 @@ pub struct QueueCounts {
 }
 
 impl Catalog {
-    /// Gives every viewable imaging item the jobs it does not have yet; returns how many
-    /// were added. Documents get theirs from the coding pipeline.
+    /// Gives every viewable item the jobs of its batch's kind that it does not have yet
+    /// (images: diagnosis and quality; documents: coding); returns how many were added.
     pub fn enqueue_jobs(&mut self, wanted: &[(JobKind, &str)]) -> Result<usize, CatalogError> {
         let tx = self.conn.transaction()?;
         let mut added = 0;
         for (kind, model_id) in wanted {
+            let (batch_kind, formats) = kind.scope();
             added += tx.execute(
-                "INSERT OR IGNORE INTO jobs (item_id, kind, model_id, updated_at)
-                 SELECT i.id, ?1, ?2, ?3 FROM items i JOIN batches b ON b.id = i.batch_id
-                 WHERE b.kind = 'imaging' AND i.probed = 1 AND i.error IS NULL
-                   AND i.blob_sha256 IS NOT NULL AND i.format IN ('dicom', 'jpeg', 'png', 'tiff')",
-                params![kind.as_str(), model_id, now_rfc3339()],
+                &format!(
+                    "INSERT OR IGNORE INTO jobs (item_id, kind, model_id, updated_at)
+                     SELECT i.id, ?1, ?2, ?3 FROM items i JOIN batches b ON b.id = i.batch_id
+                     WHERE b.kind = ?4 AND i.probed = 1 AND i.error IS NULL
+                       AND i.blob_sha256 IS NOT NULL AND i.format IN ({formats})"
+                ),
+                params![kind.as_str(), model_id, now_rfc3339(), batch_kind.as_str()],
             )?;
         }
         tx.commit()?;
@@ -176,6 +195,13 @@ impl Catalog {
                             done.heatmap
                         ],
                     )?;
+                    tx.execute("DELETE FROM document_text WHERE rowid = ?1", [job.item_id])?;
+                    if let Some(text) = &done.text {
+                        tx.execute(
+                            "INSERT INTO document_text (rowid, text) VALUES (?1, ?2)",
+                            params![job.item_id, text],
+                        )?;
+                    }
                     tx.execute(
                         "UPDATE jobs SET state = 'done', error = NULL, updated_at = ?4
                          WHERE item_id = ?1 AND kind = ?2 AND model_id = ?3",
@@ -268,7 +294,7 @@ impl Catalog {
         let mut stmt = self.conn.prepare(
             "SELECT kind, model_id, model_version, model_sha256, result, heatmap IS NOT NULL,
                     created_at
-             FROM assessments WHERE item_id = ?1 AND kind IN ('diagnosis', 'quality')
+             FROM assessments WHERE item_id = ?1 AND kind IN ('diagnosis', 'quality', 'coding')
              ORDER BY kind, model_id",
         )?;
         let rows = stmt.query_map([item_id], |r| {

@@ -38,7 +38,10 @@ pub use sr_contract::{
     Reviewer, Role, Verdict, VerdictKind,
 };
 pub use verdicts::NewVerdict;
-pub use worklist::{BatchSummary, StateCounts, Worklist, WorklistQuery, WorklistRow, WorklistSort};
+pub use worklist::{
+    BatchSummary, MATCH_END, MATCH_START, StateCounts, Worklist, WorklistQuery, WorklistRow,
+    WorklistSort,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {

@@ -147,6 +147,27 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     INSERT INTO sync_status (id) VALUES (1);
     "#,
+    // 5: documents join the queue: a coding job reads a document's text and suggests
+    // codes. The text is kept in a full-text index (rowid = item id) for the worklist.
+    r#"
+    CREATE TABLE jobs_v5 (
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        kind TEXT NOT NULL CHECK (kind IN ('diagnosis', 'quality', 'coding')),
+        model_id TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'done', 'failed')),
+        priority INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (item_id, kind, model_id)
+    ) STRICT;
+    INSERT INTO jobs_v5 (item_id, kind, model_id, state, priority, error, updated_at)
+        SELECT item_id, kind, model_id, state, priority, error, updated_at FROM jobs;
+    DROP TABLE jobs;
+    ALTER TABLE jobs_v5 RENAME TO jobs;
+    CREATE INDEX jobs_due ON jobs(state, priority DESC, item_id);
+
+    CREATE VIRTUAL TABLE document_text USING fts5(text, tokenize = 'porter unicode61');
+    "#,
 ];
 
 /// Brings the database schema up to the newest version.

@@ -18,6 +18,25 @@ pub struct WorklistQuery {
     pub limit: u32,
     #[serde(default)]
     pub sort: WorklistSort,
+    /// Words a document's text must hold (each word, or a word it begins).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// Marks around the matched words in [`WorklistRow::text_match`]; characters no OCR
+/// or text layer gives.
+pub const MATCH_START: char = '\u{2}';
+pub const MATCH_END: char = '\u{3}';
+
+/// A full-text query in which every word of what was typed must appear, as a word or
+/// the beginning of one; none when nothing searchable was typed.
+fn text_query(typed: &str) -> Option<String> {
+    let words: Vec<String> = typed
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// The order of a worklist.
@@ -69,6 +88,11 @@ pub struct WorklistRow {
     pub local_flagged: Option<bool>,
     /// What the capture-quality check found wrong (empty: it passes), once assessed.
     pub quality_issues: Option<Vec<String>>,
+    /// The codes local coding found present in a document, once it has read it.
+    pub local_codes: Option<Vec<String>>,
+    /// Where the document's text holds the searched words, the words between
+    /// [`MATCH_START`] and [`MATCH_END`].
+    pub text_match: Option<String>,
     /// The latest decision of this role's kind, if any.
     pub decision: Option<Decision>,
     pub decided_at: Option<String>,
@@ -122,6 +146,19 @@ impl Catalog {
             args.push(Box::new(batch.clone()));
             filter.push_str(&format!(" AND b.batch_key = ?{}", args.len()));
         }
+        let text = query.text.as_deref().and_then(text_query);
+        let mut snippet = String::from("NULL");
+        if let Some(text) = text {
+            args.push(Box::new(text));
+            let n = args.len();
+            filter.push_str(&format!(
+                " AND i.id IN (SELECT rowid FROM document_text WHERE document_text MATCH ?{n})"
+            ));
+            snippet = format!(
+                "(SELECT snippet(document_text, 0, '{MATCH_START}', '{MATCH_END}', '…', 10)
+                  FROM document_text WHERE document_text MATCH ?{n} AND rowid = i.id)"
+            );
+        }
         let joins = "FROM items i JOIN batches b ON b.id = i.batch_id
              LEFT JOIN item_reviews r ON r.item_id = i.id AND r.kind = ?1";
 
@@ -151,7 +188,12 @@ impl Catalog {
                     {STATE_SQL}, i.error, v.body, v.uuid,
                     (SELECT a.result FROM assessments a WHERE a.item_id = i.id AND a.kind = 'batch'
                      ORDER BY a.id DESC LIMIT 1),
-                    d.result, q.result
+                    d.result, q.result,
+                    (SELECT (SELECT json_group_array(json_extract(s.value, '$.code'))
+                             FROM json_each(c.result, '$.suggestions') s
+                             WHERE json_extract(s.value, '$.status') = 'present')
+                     FROM assessments c WHERE c.item_id = i.id AND c.kind = 'coding'),
+                    {snippet}
              {joins} LEFT JOIN verdict_events v ON v.uuid = r.latest_verdict
              LEFT JOIN assessments d ON d.id = (SELECT a.id FROM assessments a
                  WHERE a.item_id = i.id AND a.kind = 'diagnosis' ORDER BY a.model_id LIMIT 1)
@@ -180,7 +222,7 @@ impl Catalog {
                     .get::<_, Option<String>>(index)?
                     .and_then(|text| serde_json::from_str(&text).ok()))
             };
-            let (ai, local, quality) = (json(11)?, json(12)?, json(13)?);
+            let (ai, local, quality, codes) = (json(11)?, json(12)?, json(13)?, json(14)?);
             out.push(WorklistRow {
                 id: row.get(0)?,
                 tenant: row.get(1)?,
@@ -215,6 +257,8 @@ impl Catalog {
                         .map(|f| f.get("issue")?.as_str().map(str::to_owned))
                         .collect()
                 }),
+                local_codes: codes.and_then(|c| serde_json::from_value(c).ok()),
+                text_match: row.get(15)?,
                 decided_at: latest.as_ref().map(|v| v.decided_at.clone()),
                 decision: latest.map(|v| v.decision),
             });

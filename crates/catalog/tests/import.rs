@@ -47,6 +47,7 @@ fn errors(catalog: &Catalog) -> Vec<(String, String)> {
             state: Some(ItemState::Error),
             limit: 100,
             sort: Default::default(),
+            text: None,
         })
         .unwrap();
     list.rows

@@ -4,7 +4,8 @@
 use std::fs;
 
 use sr_catalog::{
-    BatchKind, Catalog, ImportOptions, Job, JobKind, JobResult, ModelStamp, ProbeOutcome,
+    BatchKind, Catalog, Format, ImportOptions, Job, JobKind, JobResult, MATCH_END, MATCH_START,
+    ModelStamp, ProbeOutcome, Role, WorklistQuery, WorklistRow,
 };
 
 fn import(catalog: &mut Catalog, root: &std::path::Path, kind: BatchKind) {
@@ -35,7 +36,129 @@ fn result(version: &str) -> Result<JobResult, String> {
         },
         result: serde_json::json!({"label": "x"}),
         heatmap: None,
+        text: None,
     })
+}
+
+/// A coding job's result: the document's text and the codes it suggested.
+fn coded(text: &str, present: &[&str]) -> Result<JobResult, String> {
+    let suggestions: Vec<_> = present
+        .iter()
+        .map(|c| serde_json::json!({"code": c, "status": "present"}))
+        .chain([serde_json::json!({"code": "R07.9", "status": "negated"})])
+        .collect();
+    Ok(JobResult {
+        model: ModelStamp {
+            id: "icd10cm-coding".into(),
+            version: "1".into(),
+            sha256: None,
+        },
+        result: serde_json::json!({ "suggestions": suggestions }),
+        heatmap: None,
+        text: Some(text.into()),
+    })
+}
+
+fn coder_list(catalog: &Catalog, text: Option<&str>) -> Vec<WorklistRow> {
+    catalog
+        .worklist(&WorklistQuery {
+            role: Role::Coder,
+            tenant: None,
+            batch: None,
+            state: None,
+            limit: 100,
+            sort: Default::default(),
+            text: text.map(str::to_string),
+        })
+        .unwrap()
+        .rows
+}
+
+#[test]
+fn documents_get_coding_jobs_and_their_text_is_searchable_until_the_file_changes() {
+    let src = tempfile::tempdir().unwrap();
+    let docs = src.path().join("clinic/d1");
+    fs::create_dir_all(&docs).unwrap();
+    fs::write(docs.join("letter.pdf"), b"%PDF letter").unwrap();
+    fs::write(docs.join("scan.tif"), b"II* scan").unwrap();
+    let images = tempfile::tempdir().unwrap();
+    fs::create_dir_all(images.path().join("clinic/b1")).unwrap();
+    fs::write(images.path().join("clinic/b1/a.png"), b"image").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut catalog = Catalog::open(data.path()).unwrap();
+    import(&mut catalog, src.path(), BatchKind::Coding);
+    import(&mut catalog, images.path(), BatchKind::Imaging);
+
+    let added = catalog
+        .enqueue_jobs(&[(JobKind::Quality, "q"), (JobKind::Coding, "icd10cm-coding")])
+        .unwrap();
+    assert_eq!(
+        added, 3,
+        "the image its quality check, each document its coding"
+    );
+    let jobs: Vec<Job> = catalog
+        .due_jobs(10, None)
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.kind == JobKind::Coding)
+        .collect();
+    assert_eq!(jobs.len(), 2);
+    let letter = jobs
+        .iter()
+        .find(|j| j.format == Format::Pdf)
+        .unwrap()
+        .clone();
+    let scan = jobs
+        .iter()
+        .find(|j| j.format == Format::Tiff)
+        .unwrap()
+        .clone();
+    catalog
+        .finish_jobs(&[
+            (
+                letter.clone(),
+                coded("Admitted with pneumonia. Denies chest pain.", &["J18.9"]),
+            ),
+            (scan.clone(), coded("Type 2 diabetes mellitus.", &["E11.9"])),
+        ])
+        .unwrap();
+
+    let rows = coder_list(&catalog, None);
+    let codes = |rows: &[WorklistRow], id: i64| {
+        rows.iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.local_codes.clone())
+    };
+    assert_eq!(
+        codes(&rows, letter.item_id),
+        Some(vec!["J18.9".to_string()])
+    );
+    assert!(rows.iter().all(|r| r.text_match.is_none()));
+
+    let found = coder_list(&catalog, Some("pneumon"));
+    assert_eq!(found.len(), 1, "a word's beginning finds it");
+    assert_eq!(found[0].id, letter.item_id);
+    let passage = found[0].text_match.clone().unwrap();
+    assert!(
+        passage.contains(&format!("{MATCH_START}pneumonia{MATCH_END}")),
+        "{passage:?}"
+    );
+    assert_eq!(coder_list(&catalog, Some("diabetes")).len(), 1);
+    assert!(
+        coder_list(&catalog, Some("pneumonia diabetes")).is_empty(),
+        "every word must be there"
+    );
+    assert_eq!(
+        coder_list(&catalog, Some("\"*)(")).len(),
+        2,
+        "no searchable words: no filter"
+    );
+
+    // The letter is replaced: its old text no longer finds it, nor do its old codes show.
+    fs::write(docs.join("letter.pdf"), b"%PDF another letter").unwrap();
+    import(&mut catalog, src.path(), BatchKind::Coding);
+    assert!(coder_list(&catalog, Some("pneumonia")).is_empty());
+    assert_eq!(codes(&coder_list(&catalog, None), letter.item_id), None);
 }
 
 #[test]

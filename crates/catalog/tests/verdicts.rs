@@ -50,6 +50,7 @@ fn worklist(catalog: &Catalog, role: Role) -> Vec<(i64, ItemState, Option<Decisi
             state: None,
             limit: 100,
             sort: Default::default(),
+            text: None,
         })
         .unwrap()
         .rows

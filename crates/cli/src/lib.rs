@@ -65,6 +65,9 @@ pub enum Verb {
         limit: u32,
         #[arg(long, value_enum, default_value_t = SortArg::Arrival)]
         sort: SortArg,
+        /// Only documents whose text holds these words.
+        #[arg(long)]
+        text: Option<String>,
     },
     /// Every recorded decision, oldest first.
     Verdicts,
@@ -453,6 +456,7 @@ fn execute(
             state,
             limit,
             sort,
+            text,
         } => {
             let list = Engine::open(config)?.worklist(&WorklistQuery {
                 role: role.into(),
@@ -461,6 +465,7 @@ fn execute(
                 state: state.map(Into::into),
                 limit,
                 sort: sort.into(),
+                text,
             })?;
             emit(json, &list, || {
                 list.rows

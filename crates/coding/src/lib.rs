@@ -12,7 +12,7 @@ mod written;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sr_icd::{IcdError, IcdTable};
 use sr_ocr::{PageText, Quad};
 use ts_rs::TS;
@@ -22,8 +22,11 @@ pub use context::Status;
 use clauses::Clause;
 use context::Scope;
 
+/// Stored with every result, so a coder's verdict names the extraction that suggested.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// How a suggestion was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Found {
     /// The code is written in the text.
@@ -36,7 +39,7 @@ pub enum Found {
 
 /// Where a suggestion's words are: the page, the words as read, and a box per line
 /// they sit on (corners in fractions of the page, as the OCR gives lines).
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Evidence {
     /// 0-based.
     pub page: u32,
@@ -44,7 +47,7 @@ pub struct Evidence {
     pub boxes: Vec<Quad>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Suggestion {
     pub code: String,
     pub title: String,
@@ -124,9 +127,20 @@ fn in_clause(
             }
         }
     }
+    let found = phrases::best(found);
+    // A "without" that is part of a diagnosis's name ("diabetes without complications")
+    // negates nothing after it ("... and essential hypertension").
+    let named: std::collections::BTreeSet<usize> = found
+        .iter()
+        .flat_map(|f| f.tokens.iter().copied())
+        .collect();
+    let scopes: Vec<Scope> = scopes
+        .into_iter()
+        .filter(|s| !(s.status == Status::Negated && s.trigger.clone().all(|i| named.contains(&i))))
+        .collect();
     let mut out = Vec::new();
     let mut phrase_of_written: BTreeMap<usize, phrases::Found> = BTreeMap::new();
-    for f in phrases::best(found) {
+    for f in found {
         // The code written beside a diagnosis is the author's choice: a phrase match
         // in the same category adds its words as evidence instead of a second code.
         match written

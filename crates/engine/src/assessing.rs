@@ -1,7 +1,9 @@
 //! Runs the pre-assessment queue: each item's file decoded once, then every model it is
 //! due for; results stored a chunk at a time so a kill loses only the chunk in flight.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use sr_catalog::{Job, JobKind, JobResult, ModelStamp, QueueCounts};
 use sr_models::Task;
 use ts_rs::TS;
 
+use crate::documents::CODING_MODEL;
 use crate::wakeup::Wakeup;
 use crate::{Engine, EngineError, decode_format};
 
@@ -88,16 +91,19 @@ impl Engine {
         })
     }
 
-    /// Every job the installed models call for: capture quality, and each usable
-    /// diagnosis model's (classify, detect, segment) finding. None while ONNX Runtime is missing or for a model it
-    /// refuses: they are queued once that is mended, rather than failing every item
-    /// (the Models screen says why).
+    /// Every job the installed models call for: capture quality, each usable diagnosis
+    /// model's (classify, detect, segment) finding, and documents' coding. None while
+    /// ONNX Runtime is missing or for a model it refuses: they are queued once that is
+    /// mended, rather than failing every item (the Models screen says why).
     fn wanted_jobs(&self) -> Vec<(JobKind, String)> {
         let mut wanted = vec![(JobKind::Quality, QUALITY_MODEL.to_string())];
         self.models.open_all();
         let models = self.models.view();
         if models.runtime_error.is_some() {
             return wanted;
+        }
+        if self.can_code() {
+            wanted.push((JobKind::Coding, CODING_MODEL.to_string()));
         }
         wanted.extend(
             models
@@ -162,25 +168,34 @@ impl Engine {
             .collect()
     }
 
-    /// Decodes one item's first frame once and runs each of its jobs on it.
+    /// Runs one item's jobs: an image's first frame is decoded once, by the first job
+    /// that needs it; a document is read page by page by its coding job.
     fn run_item(&self, jobs: &[Job]) -> Vec<(Job, Result<JobResult, String>)> {
         let Some(first) = jobs.first() else {
             return Vec::new();
         };
         let path = self.catalog().blob_path(&first.sha256);
-        let frame = self
-            .decoder
-            .frame(&path, decode_format(first.format), 0)
-            .map_err(|e| e.to_string());
+        let frame = OnceCell::new();
         jobs.iter()
-            .map(|job| {
-                let outcome = match &frame {
-                    Ok(frame) => self.run_job(job, frame),
-                    Err(reason) => Err(reason.clone()),
-                };
-                (job.clone(), outcome)
-            })
+            .map(|job| (job.clone(), self.run_job(job, &path, &frame)))
             .collect()
+    }
+
+    /// A document's text and suggested codes, its text kept for the worklist's search.
+    fn code_job(&self, path: &Path, format: sr_catalog::Format) -> Result<JobResult, String> {
+        let coding = self
+            .code_document(path, decode_format(format))
+            .map_err(|e| e.to_string())?;
+        Ok(JobResult {
+            model: ModelStamp {
+                id: CODING_MODEL.to_string(),
+                version: format!("{} (ICD-10-CM {})", sr_coding::VERSION, coding.icd_version),
+                sha256: None,
+            },
+            text: Some(coding.text.plain()),
+            result: serde_json::to_value(&coding).map_err(|e| e.to_string())?,
+            heatmap: None,
+        })
     }
 
     /// Capture quality with the installed check (BRISQUE included), or sharpness and
@@ -214,20 +229,36 @@ impl Engine {
         }
     }
 
-    fn run_job(&self, job: &Job, frame: &sr_decode::Frame) -> Result<JobResult, String> {
+    fn run_job(
+        &self,
+        job: &Job,
+        path: &Path,
+        frame: &OnceCell<Result<sr_decode::Frame, String>>,
+    ) -> Result<JobResult, String> {
         let to_json = |v: serde_json::Result<serde_json::Value>| v.map_err(|e| e.to_string());
+        let frame = || {
+            frame
+                .get_or_init(|| {
+                    self.decoder
+                        .frame(path, decode_format(job.format), 0)
+                        .map_err(|e| e.to_string())
+                })
+                .as_ref()
+                .map_err(Clone::clone)
+        };
         match job.kind {
             JobKind::Quality => {
-                let (report, model) = self.quality_of_frame(frame, job.format);
+                let (report, model) = self.quality_of_frame(frame()?, job.format);
                 Ok(JobResult {
                     model,
                     result: to_json(serde_json::to_value(&report))?,
                     heatmap: None,
+                    text: None,
                 })
             }
             JobKind::Diagnosis => {
                 let model = self.models.open(&job.model_id).map_err(|e| e.to_string())?;
-                let finding = sr_assess::diagnose(&model, frame).map_err(|e| e.to_string())?;
+                let finding = sr_assess::diagnose(&model, frame()?).map_err(|e| e.to_string())?;
                 Ok(JobResult {
                     model: ModelStamp {
                         id: finding.model.id.clone(),
@@ -236,8 +267,10 @@ impl Engine {
                     },
                     result: to_json(serde_json::to_value(&finding))?,
                     heatmap: finding.heatmap.as_ref().map(sr_assess::HeatMap::png),
+                    text: None,
                 })
             }
+            JobKind::Coding => self.code_job(path, job.format),
         }
     }
 }

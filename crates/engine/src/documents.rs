@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sr_coding::Suggestion;
 use sr_icd::{CodeHit, CodeInfo, IcdTable};
 use sr_models::ModelRef;
@@ -13,14 +13,14 @@ use ts_rs::TS;
 use crate::{Engine, EngineError, catalog_format, decode_format};
 
 /// One page's text, or why that page could not be read (the others still are).
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum PageOutcome {
     Read(PageText),
     Failed { page: u32, error: String },
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct DocumentText {
     pub pages: Vec<PageOutcome>,
     /// The OCR models that read the scanned pages (none when every page had a text
@@ -28,8 +28,26 @@ pub struct DocumentText {
     pub models: Vec<ModelRef>,
 }
 
+impl DocumentText {
+    /// The pages that read.
+    pub fn read_pages(&self) -> impl Iterator<Item = &PageText> {
+        self.pages.iter().filter_map(|p| match p {
+            PageOutcome::Read(page) => Some(page),
+            PageOutcome::Failed { .. } => None,
+        })
+    }
+
+    /// Their text, a paragraph per page: what the worklist searches.
+    pub fn plain(&self) -> String {
+        self.read_pages()
+            .map(PageText::text)
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+}
+
 /// A document's text and the codes suggested from it.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct DocumentCoding {
     #[serde(flatten)]
     pub text: DocumentText,
@@ -38,10 +56,28 @@ pub struct DocumentCoding {
     pub suggestions: Vec<Suggestion>,
 }
 
+/// Two codes that are never coded together, and the note that says so.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CodeConflict {
+    pub codes: [String; 2],
+    pub note: String,
+}
+
+/// The coding job's name, as a model, in stored results; its version names the
+/// extraction's and the ICD-10-CM release's (the OCR models are in the result).
+pub const CODING_MODEL: &str = "icd10cm-coding";
+
 impl Engine {
     /// Reads every page of a document file, outside the catalogue.
     pub fn ocr_file(&self, path: &Path) -> Result<DocumentText, EngineError> {
-        let format = decode_format(catalog_format(path)?);
+        self.read_document(path, decode_format(catalog_format(path)?))
+    }
+
+    fn read_document(
+        &self,
+        path: &Path,
+        format: sr_decode::Format,
+    ) -> Result<DocumentText, EngineError> {
         let ocr = self.models.ocr().map_err(sr_ocr::DocumentError::from)?;
         let mut pages = Vec::new();
         let mut scanned = false;
@@ -65,22 +101,28 @@ impl Engine {
 
     /// Reads a document file and suggests ICD-10-CM codes from the pages that read.
     pub fn code_file(&self, path: &Path) -> Result<DocumentCoding, EngineError> {
+        self.code_document(path, decode_format(catalog_format(path)?))
+    }
+
+    pub(crate) fn code_document(
+        &self,
+        path: &Path,
+        format: sr_decode::Format,
+    ) -> Result<DocumentCoding, EngineError> {
         let table = self.icd()?;
-        let text = self.ocr_file(path)?;
-        let pages: Vec<PageText> = text
-            .pages
-            .iter()
-            .filter_map(|p| match p {
-                PageOutcome::Read(page) => Some(page.clone()),
-                PageOutcome::Failed { .. } => None,
-            })
-            .collect();
+        let text = self.read_document(path, format)?;
+        let pages: Vec<PageText> = text.read_pages().cloned().collect();
         let suggestions = sr_coding::suggest(&pages, &table)?;
         Ok(DocumentCoding {
             text,
             icd_version: table.version().to_string(),
             suggestions,
         })
+    }
+
+    /// Whether documents can be coded here: a table to code from and the OCR models.
+    pub(crate) fn can_code(&self) -> bool {
+        self.models.icd_table().is_some() && self.models.ocr().is_ok()
     }
 
     fn icd(&self) -> Result<IcdTable, EngineError> {
@@ -96,6 +138,23 @@ impl Engine {
     /// ICD-10-CM codes by number or words, best first.
     pub fn icd_search(&self, query: &str, limit: usize) -> Result<Vec<CodeHit>, EngineError> {
         Ok(self.icd()?.search(query, limit)?)
+    }
+
+    /// The Excludes1 notes that bar two of a coder's chosen codes from going together.
+    pub fn icd_conflicts(&self, codes: &[String]) -> Result<Vec<CodeConflict>, EngineError> {
+        let table = self.icd()?;
+        let mut conflicts = Vec::new();
+        for (i, a) in codes.iter().enumerate() {
+            for b in &codes[i + 1..] {
+                if let Some(note) = table.excludes1_conflict(a, b)? {
+                    conflicts.push(CodeConflict {
+                        codes: [a.clone(), b.clone()],
+                        note,
+                    });
+                }
+            }
+        }
+        Ok(conflicts)
     }
 
     /// One code with its inclusion terms and Excludes1 notes.

@@ -68,6 +68,13 @@ pub struct QualityAssessment {
     pub report: sr_assess::QualityReport,
 }
 
+/// A document's local coding: its pages' text and the codes suggested from it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CodingAssessment {
+    pub model: ModelStamp,
+    pub coding: crate::DocumentCoding,
+}
+
 /// Everything the review screen shows for one item, for one role.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ItemView {
@@ -86,6 +93,8 @@ pub struct ItemView {
     pub findings: Vec<LocalFinding>,
     /// The capture-quality measure (technicians), once assessed.
     pub quality: Option<QualityAssessment>,
+    /// The document's text and suggested codes (coders), once read.
+    pub coding: Option<CodingAssessment>,
     /// Local assessments of this item are still queued (the view is worth reloading).
     pub assessment_pending: bool,
     /// Why a local assessment of this item failed, one line per model.

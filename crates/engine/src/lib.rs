@@ -26,7 +26,7 @@ use sr_catalog::{
 use sr_decode::{DecodeConfig, Decoder};
 
 pub use assessing::{AssessProgress, AssessReport, AssessStatus, QUALITY_MODEL};
-pub use documents::{DocumentCoding, DocumentText, PageOutcome};
+pub use documents::{CODING_MODEL, CodeConflict, DocumentCoding, DocumentText, PageOutcome};
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
 pub use models::{ICD_TABLE, ModelProblem, ModelView, ModelsView, QualityCheckView};
@@ -293,6 +293,14 @@ impl Engine {
                         });
                     }
                 }
+                sr_catalog::JobKind::Coding => {
+                    if let Ok(coding) = serde_json::from_value(stored.result) {
+                        view.coding = Some(CodingAssessment {
+                            model: stored.model,
+                            coding,
+                        });
+                    }
+                }
             }
         }
         view.assessment_pending = catalog.item_jobs_queued(id)?;
@@ -407,6 +415,7 @@ fn item_view(item: ItemRecord, history: Vec<Verdict>) -> ItemView {
         ai: item.ai.as_ref().map(ai_finding),
         findings: Vec::new(),
         quality: None,
+        coding: None,
         assessment_pending: false,
         assessment_errors: Vec::new(),
         history,

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use sr_engine::catalog::{ImportReport, Verdict, Worklist, WorklistQuery};
 use sr_engine::{
-    AssessStatus, DecideRequest, ErrorReport, ItemView, ModelsView, PullOutcome, SessionInfo,
-    SourceForm, SourcesView, SyncReport, SyncStatus,
+    AssessStatus, CodeConflict, CodeHit, DecideRequest, ErrorReport, ItemView, ModelsView,
+    PullOutcome, SessionInfo, SourceForm, SourcesView, SyncReport, SyncStatus,
 };
 use ts_rs::{Config, TS};
 
@@ -54,6 +54,8 @@ fn ui_bindings_match_the_transport_types() {
     AssessStatus::export_all(&cfg).unwrap();
     SyncStatus::export_all(&cfg).unwrap();
     SyncReport::export_all(&cfg).unwrap();
+    CodeHit::export_all(&cfg).unwrap();
+    CodeConflict::export_all(&cfg).unwrap();
     let generated = read_all(out.path());
 
     if std::env::var_os("UPDATE_BINDINGS").is_some() {

@@ -22,6 +22,7 @@ fn query(role: Role, state: Option<ItemState>) -> WorklistQuery {
         state,
         limit: 1000,
         sort: Default::default(),
+        text: None,
     }
 }
 

@@ -76,6 +76,7 @@ fn an_edit_keeps_the_tuning_the_form_does_not_show_and_removal_keeps_the_items()
             state: None,
             limit: 1000,
             sort: Default::default(),
+            text: None,
         })
         .unwrap();
     assert_eq!(

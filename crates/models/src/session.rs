@@ -11,8 +11,10 @@ use ts_rs::TS;
 
 use crate::{ModelEntry, ModelError, ModelManifest, Provider};
 
-/// Which model produced a result; stored with every result.
+/// Which model produced a result; stored with every result. (The UI knows it as
+/// `ModelFile`: the contract's `ModelRef`, what a verdict answers, has the name there.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[ts(rename = "ModelFile")]
 pub struct ModelRef {
     pub id: String,
     pub version: String,

@@ -13,7 +13,7 @@ mod tensor;
 
 use image::RgbImage;
 use image::imageops;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sr_models::{LoadedModel, ModelError, ModelRef, ModelRegistry, Runtime, Task};
 use ts_rs::TS;
 
@@ -22,7 +22,7 @@ pub use geometry::{Corner, Quad};
 use recognise::Recogniser;
 
 /// Where a page's text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum TextSource {
     /// The PDF's own text: exact, no model involved.
@@ -33,7 +33,7 @@ pub enum TextSource {
 
 /// One line of text and where it is: corners in fractions of the page (0..1 across
 /// and down), so the viewer can draw it at any zoom.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TextLine {
     pub text: String,
     /// 0..1; 1 for a text layer.
@@ -41,7 +41,7 @@ pub struct TextLine {
     pub quad: Quad,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct PageText {
     /// 0-based.
     pub page: u32,

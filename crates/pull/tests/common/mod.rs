@@ -203,6 +203,7 @@ pub fn errors(catalog: &Mutex<Catalog>) -> Vec<(String, String)> {
             state: Some(ItemState::Error),
             limit: 100,
             sort: Default::default(),
+            text: None,
         })
         .unwrap();
     list.rows

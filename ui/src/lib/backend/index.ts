@@ -1,5 +1,7 @@
 // The UI's only door to the engine. Components import from here, never from Tauri.
 import type { AssessStatus } from "../bindings/AssessStatus";
+import type { CodeConflict } from "../bindings/CodeConflict";
+import type { CodeHit } from "../bindings/CodeHit";
 import type { DecideRequest } from "../bindings/DecideRequest";
 import type { ErrorReport } from "../bindings/ErrorReport";
 import type { ItemView } from "../bindings/ItemView";
@@ -29,6 +31,10 @@ export interface Backend {
   models(): Promise<ModelsView>;
   /** The pre-assessment queue's counts. */
   assessStatus(): Promise<AssessStatus>;
+  /** ICD-10-CM codes by code or words, offline, best first. */
+  icdSearch(query: string): Promise<CodeHit[]>;
+  /** The Excludes1 notes that bar two of these codes from going together. */
+  icdConflicts(codes: string[]): Promise<CodeConflict[]>;
   sources(): Promise<SourcesView>;
   /** Adds or replaces a source; the secret goes to the OS keyring. */
   saveSource(form: SourceForm): Promise<SourcesView>;

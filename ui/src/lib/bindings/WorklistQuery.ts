@@ -7,4 +7,8 @@ export type WorklistQuery = { role: Role, tenant: string | null, batch: string |
 /**
  * At most this many rows come back; counts always cover the whole filter.
  */
-limit: number, sort: WorklistSort, };
+limit: number, sort: WorklistSort, 
+/**
+ * Words a document's text must hold (each word, or a word it begins).
+ */
+text: string | null, };

@@ -21,6 +21,15 @@ local_flag_probability: number | null, local_flagged: boolean | null,
  */
 quality_issues: Array<string> | null, 
 /**
+ * The codes local coding found present in a document, once it has read it.
+ */
+local_codes: Array<string> | null, 
+/**
+ * Where the document's text holds the searched words, the words between
+ * [`MATCH_START`] and [`MATCH_END`].
+ */
+text_match: string | null, 
+/**
  * The latest decision of this role's kind, if any.
  */
 decision: Decision | null, decided_at: string | null, };

@@ -1,0 +1,107 @@
+// The coder's list of codes for one document, and the verdict it becomes.
+import type { CodingDecision } from "./bindings/CodingDecision";
+import type { Evidence } from "./bindings/Evidence";
+import type { Status } from "./bindings/Status";
+import type { SuggestedCode } from "./bindings/SuggestedCode";
+import type { Suggestion } from "./bindings/Suggestion";
+
+export interface CodeRow {
+  code: string;
+  title: string;
+  /** Unknown for the platform's codes, which come without the table's flag. */
+  billable: boolean | null;
+  /** Suggested here, by the platform's first read, or typed in by the coder. */
+  source: "local" | "platform" | "added";
+  status: Status;
+  confidence: number | null;
+  evidence: Evidence | null;
+  excludes1: string[];
+  accepted: boolean;
+  /** The suggested code this one replaced, when the coder edited a suggestion. */
+  replaces: string | null;
+}
+
+export const STATUS_LABELS: Record<Status, string> = {
+  present: "present",
+  negated: "negated",
+  uncertain: "uncertain",
+  history: "history of",
+  family: "family history",
+};
+
+/**
+ * One row per code: the local suggestions in reading order (a code found both present
+ * and negated shows once, as present), then the platform's codes not among them. Only
+ * present findings start accepted; the coder's standing decision, if any, overrides that
+ * and brings back the codes they added.
+ */
+export function codeRows(
+  suggestions: Suggestion[],
+  platform: SuggestedCode[],
+  previous: CodingDecision | null,
+): CodeRow[] {
+  const rows: CodeRow[] = [];
+  const byCode = new Map<string, CodeRow>();
+  const present = new Set(suggestions.filter((s) => s.status === "present").map((s) => s.code));
+  for (const s of suggestions) {
+    if (byCode.has(s.code) || (s.status !== "present" && present.has(s.code))) continue;
+    const row: CodeRow = {
+      code: s.code,
+      title: s.title,
+      billable: s.billable,
+      source: "local",
+      status: s.status,
+      confidence: s.confidence,
+      evidence: s.evidence,
+      excludes1: s.excludes1,
+      accepted: s.status === "present",
+      replaces: null,
+    };
+    byCode.set(s.code, row);
+    rows.push(row);
+  }
+  for (const p of platform) {
+    if (byCode.has(p.code)) continue;
+    const row: CodeRow = {
+      code: p.code,
+      title: p.title,
+      billable: null,
+      source: "platform",
+      status: "present",
+      confidence: null,
+      evidence: null,
+      excludes1: [],
+      accepted: true,
+      replaces: null,
+    };
+    byCode.set(p.code, row);
+    rows.push(row);
+  }
+  if (previous) {
+    for (const row of rows) row.accepted = previous.accepted.includes(row.code);
+    for (const code of previous.accepted) {
+      if (byCode.has(code)) continue;
+      rows.push({
+        code,
+        title: "",
+        billable: null,
+        source: "added",
+        status: "present",
+        confidence: null,
+        evidence: null,
+        excludes1: [],
+        accepted: true,
+        replaces: null,
+      });
+    }
+  }
+  return rows;
+}
+
+/** The verdict: every accepted code once; rejected: the rest, and the codes edited away. */
+export function decisionOf(rows: CodeRow[]): CodingDecision {
+  const accepted = [...new Set(rows.filter((r) => r.accepted).map((r) => r.code))];
+  const rejected = new Set(rows.filter((r) => !r.accepted).map((r) => r.code));
+  for (const row of rows) if (row.replaces) rejected.add(row.replaces);
+  return { accepted, rejected: [...rejected].filter((c) => !accepted.includes(c)) };
+}
