@@ -4,8 +4,12 @@ to character-error-rate floors, and every kind of bad file a coder's inbox holds
 
 import json
 import subprocess
+import sys
 
 import pytest
+from PIL import Image, ImageDraw
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
 
 from conftest import APP, DOCUMENTS, cli
 from scoring import edits
@@ -133,3 +137,43 @@ def test_coders_search_every_code_offline(tmp_path):
     result = subprocess.run([str(APP), "--data-dir", str(tmp_path / "data"), "icd", "show", "Q99.99", "--json"],
                             capture_output=True, text=True)
     assert result.returncode != 0 and "not an ICD-10-CM code" in json.loads(result.stderr)["message"]
+
+
+def peak_memory_mib(*args):
+    """The peak resident memory of one run of the app, in MiB (a fresh Python process
+    waits for it, so no other child's peak is counted)."""
+    probe = ("import resource, subprocess, sys; "
+             "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, str(APP), *map(str, args)],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout) / 1024
+
+
+def searchable_scan(path, pages):
+    """A scanner's "searchable PDF": each page a full-page image with its text beneath."""
+    scan = Image.new("L", (1275, 1650), 245)
+    ImageDraw.Draw(scan).text((120, 160), "Synthetic scanned page", fill=20)
+    image = ImageReader(scan)
+    pdf = canvas.Canvas(str(path), pagesize=(612, 792))
+    for n in range(pages):
+        pdf.drawImage(image, 0, 0, width=612, height=792)
+        pdf.setFont("Helvetica", 11)
+        for line in range(30):
+            pdf.drawString(72, 720 - 22 * line, f"Page {n + 1}, line {line + 1}: no acute distress, vitals stable.")
+        pdf.showPage()
+    pdf.save()
+
+
+def test_a_500_page_pdf_is_read_page_by_page_in_bounded_memory(tmp_path):
+    short, long = tmp_path / "short.pdf", tmp_path / "long.pdf"
+    searchable_scan(short, 20)
+    searchable_scan(long, 500)
+    data = tmp_path / "data"
+    pages = json.loads(cli(data, "ocr", str(long), "--json"))["pages"]
+    assert len(pages) == 500 and all(p["status"] == "read" for p in pages)
+    assert pages[499]["lines"][0]["text"].startswith("Page 500, line 1")
+    few, many = peak_memory_mib("--data-dir", data, "ocr", short), peak_memory_mib("--data-dir", data, "ocr", long)
+    print(f"peak memory: {few:.0f} MiB for 20 pages, {many:.0f} MiB for 500")
+    # The text of 500 pages is held (a few MiB); the pages themselves never are.
+    assert many < few + 64, (few, many)

@@ -245,12 +245,7 @@ fn evidence(clause: &Clause, tokens: &[usize], pages: &[PageText]) -> Evidence {
         let last = &span[line_start + on_line - 1];
         let line_text = &pages[page].lines[line];
         let chars: Vec<char> = line_text.text.chars().collect();
-        let len = chars.len().max(1) as f32;
-        boxes.push(
-            line_text
-                .quad
-                .span(first.start as f32 / len, last.end as f32 / len),
-        );
+        boxes.push(line_text.span(first.start, last.end));
         text.push(chars[first.start..last.end].iter().collect::<String>());
         line_start += on_line;
     }

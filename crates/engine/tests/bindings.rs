@@ -2,7 +2,8 @@
 //! when the committed bindings in ui/src/lib/bindings drift from the Rust side;
 //! `UPDATE_BINDINGS=1 cargo test -p sr-engine --test bindings` rewrites them.
 
-use std::collections::BTreeMap;
+use std::any::TypeId;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use sr_engine::{
     AssessStatus, CodeConflict, CodeHit, DecideRequest, ErrorReport, ItemView, ModelsView,
     PullOutcome, SessionInfo, SourceForm, SourcesView, SyncReport, SyncStatus,
 };
-use ts_rs::{Config, TS};
+use ts_rs::{Config, TS, TypeVisitor};
 
 fn committed_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings")
@@ -33,29 +34,69 @@ fn read_all(dir: &Path) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// Walks every type a root type uses, noting which Rust type writes each TypeScript
+/// file: two writing the same one would silently overwrite each other's binding.
+#[derive(Default)]
+struct Writers {
+    seen: BTreeSet<TypeId>,
+    by_file: BTreeMap<PathBuf, &'static str>,
+}
+
+impl TypeVisitor for Writers {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        if !self.seen.insert(TypeId::of::<T>()) {
+            return;
+        }
+        if let Some(file) = T::output_path() {
+            let name = std::any::type_name::<T>();
+            if let Some(other) = self.by_file.insert(file.clone(), name) {
+                panic!(
+                    "{other} and {name} both export {}: give one a #[ts(rename)]",
+                    file.display()
+                );
+            }
+        }
+        T::visit_dependencies(self);
+    }
+}
+
+macro_rules! export_all {
+    ($cfg:expr, $writers:expr, $($root:ty),+ $(,)?) => {
+        $(
+            <$root>::export_all($cfg).unwrap();
+            $writers.visit::<$root>();
+        )+
+    };
+}
+
 #[test]
 fn ui_bindings_match_the_transport_types() {
     let out = tempfile::tempdir().unwrap();
     let cfg = Config::new()
         .with_out_dir(out.path())
         .with_large_int("number");
-    SessionInfo::export_all(&cfg).unwrap();
-    Worklist::export_all(&cfg).unwrap();
-    WorklistQuery::export_all(&cfg).unwrap();
-    ItemView::export_all(&cfg).unwrap();
-    DecideRequest::export_all(&cfg).unwrap();
-    Verdict::export_all(&cfg).unwrap();
-    ErrorReport::export_all(&cfg).unwrap();
-    ImportReport::export_all(&cfg).unwrap();
-    SourcesView::export_all(&cfg).unwrap();
-    SourceForm::export_all(&cfg).unwrap();
-    PullOutcome::export_all(&cfg).unwrap();
-    ModelsView::export_all(&cfg).unwrap();
-    AssessStatus::export_all(&cfg).unwrap();
-    SyncStatus::export_all(&cfg).unwrap();
-    SyncReport::export_all(&cfg).unwrap();
-    CodeHit::export_all(&cfg).unwrap();
-    CodeConflict::export_all(&cfg).unwrap();
+    let mut writers = Writers::default();
+    export_all!(
+        &cfg,
+        writers,
+        SessionInfo,
+        Worklist,
+        WorklistQuery,
+        ItemView,
+        DecideRequest,
+        Verdict,
+        ErrorReport,
+        ImportReport,
+        SourcesView,
+        SourceForm,
+        PullOutcome,
+        ModelsView,
+        AssessStatus,
+        SyncStatus,
+        SyncReport,
+        CodeHit,
+        CodeConflict,
+    );
     let generated = read_all(out.path());
 
     if std::env::var_os("UPDATE_BINDINGS").is_some() {

@@ -10,6 +10,7 @@ mod document;
 mod geometry;
 mod recognise;
 mod tensor;
+mod widths;
 
 use image::RgbImage;
 use image::imageops;
@@ -39,6 +40,14 @@ pub struct TextLine {
     /// 0..1; 1 for a text layer.
     pub confidence: f32,
     pub quad: Quad,
+}
+
+impl TextLine {
+    /// The part of the line's box where characters `start..end` of its text are.
+    pub fn span(&self, start: usize, end: usize) -> Quad {
+        let (from, to) = widths::fractions(&self.text, start, end);
+        self.quad.span(from, to)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
