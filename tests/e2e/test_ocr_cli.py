@@ -55,7 +55,8 @@ def test_clean_pages_read_with_few_errors_and_their_lines_where_they_are(tmp_pat
     png = next(r for r in results if r["file"].endswith("doc-01.png"))
     page = png["pages"][0]
     assert page["source"] == "ocr" and abs(page["skew"]) < 1
-    assert {m["id"] for m in png["models"]} == {"ppocr-det", "ppocr-cls", "ppocr-rec"}
+    assert {m["id"] for m in png["models"]} == {"ppocr-orient", "ppocr-det", "ppocr-cls", "ppocr-rec"}
+    assert page["turn"] == "0"
     assert all(len(m["sha256"]) == 64 for m in png["models"])
     # The title line sits in the upper part of the page, left of centre, and boxes
     # are fractions of the page.
@@ -66,6 +67,29 @@ def test_clean_pages_read_with_few_errors_and_their_lines_where_they_are(tmp_pat
     assert all(0 < line["confidence"] <= 1 for line in page["lines"])
     fax = next(r for r in results if r["file"].endswith("fax.tif"))
     assert len(fax["pages"]) == 2
+
+
+# Where the upright page's title line lies once the page is turned clockwise by so
+# many degrees: the side of the page it is on.
+TITLE_SIDE = {90: lambda xs, ys: min(xs) > 0.8, 180: lambda xs, ys: min(ys) > 0.8, 270: lambda xs, ys: max(xs) < 0.2}
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_page_on_its_side_or_upside_down_is_read_upright(tmp_path, degrees):
+    turned = tmp_path / f"turned-{degrees}.png"
+    # PIL turns counter-clockwise.
+    Image.open(DOCUMENTS / "clean" / "doc-01.png").rotate(-degrees, expand=True).save(turned)
+    page = json.loads(cli(tmp_path / "data", "ocr", str(turned), "--json"))["pages"][0]
+    assert page["turn"] == str(degrees), page["turn"]
+    read = "\n".join(line["text"] for line in page["lines"])
+    e, n = edits(read, "\n".join(TRUTH["files"]["clean/doc-01.png"]["pages"][0]))
+    assert e / n <= CLEAN_CER, (e / n, read)
+    # The boxes are on the page as it was given, where its lines are printed.
+    title = next(line for line in page["lines"] if line["text"] == "DISCHARGE SUMMARY")
+    xs, ys = [c["x"] for c in title["quad"]], [c["y"] for c in title["quad"]]
+    assert TITLE_SIDE[degrees](xs, ys), title
+    across, down = (max(xs) - min(xs)) * page["width"], (max(ys) - min(ys)) * page["height"]
+    assert (down > across) == (degrees != 180), title
 
 
 def test_a_text_layer_is_taken_as_written(tmp_path):

@@ -13,6 +13,8 @@ pub enum Task {
     OcrDet,
     OcrRec,
     OcrCls,
+    /// A page's orientation (0, 90, 180, 270 degrees), before its lines are found.
+    OcrOrient,
     Quality,
     Embed,
 }
@@ -26,6 +28,7 @@ impl Task {
             Task::OcrDet => "ocr-det",
             Task::OcrRec => "ocr-rec",
             Task::OcrCls => "ocr-cls",
+            Task::OcrOrient => "ocr-orient",
             Task::Quality => "quality",
             Task::Embed => "embed",
         }

@@ -5,7 +5,7 @@ use image::RgbImage;
 use image::imageops::{self, FilterType};
 use sr_models::{LoadedModel, ModelError};
 
-use crate::tensor::{Planes, mismatch, scores_output};
+use crate::tensor::{Planes, best, mismatch, scores_output};
 
 /// Lines classified per run.
 const BATCH: usize = 8;
@@ -50,12 +50,8 @@ pub(crate) fn upside_down(
             ));
         }
         turned.extend(scores.values.chunks_exact(labels).map(|row| {
-            let best = row
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map_or(0, |(i, _)| i);
-            best == flag && row[flag] >= manifest.thresholds.flag_at
+            let (label, score) = best(row);
+            label == flag && score >= manifest.thresholds.flag_at
         }));
     }
     Ok(turned)

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sr_decode::{DecodeError, Decoder, Format, TextLayer};
 
-use crate::{Corner, Ocr, OcrError, PageText, Quad, TextLine, TextSource};
+use crate::{Corner, Ocr, OcrError, PageText, Quad, TextLine, TextSource, Turn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
@@ -83,6 +83,7 @@ fn from_text_layer(index: u32, layer: TextLayer) -> PageText {
         height: layer.height_pt.round() as u32,
         source: TextSource::TextLayer,
         skew: 0.0,
+        turn: Turn::Upright,
         lines,
     }
 }

@@ -8,6 +8,7 @@ mod crop;
 mod detect;
 mod document;
 mod geometry;
+mod orient;
 mod recognise;
 mod tensor;
 mod widths;
@@ -20,6 +21,7 @@ use ts_rs::TS;
 
 pub use document::{DocumentError, read_document};
 pub use geometry::{Corner, Quad};
+pub use orient::Turn;
 use recognise::Recogniser;
 
 /// Where a page's text came from.
@@ -60,6 +62,9 @@ pub struct PageText {
     pub source: TextSource,
     /// Median lean of the lines in degrees; a skewed scan or photo shows here.
     pub skew: f32,
+    /// How far the page lay turned from upright; it was read turned back.
+    #[serde(default)]
+    pub turn: Turn,
     pub lines: Vec<TextLine>,
 }
 
@@ -82,25 +87,28 @@ pub enum OcrError {
     Model(#[from] ModelError),
 }
 
-/// The three PP-OCR models, open and held to their manifests.
+/// The PP-OCR models, open and held to their manifests; the page orientation model
+/// is used when it is installed.
 pub struct Ocr {
+    orientation: Option<LoadedModel>,
     detector: LoadedModel,
     angle: LoadedModel,
     recogniser: Recogniser,
 }
 
 impl Ocr {
-    /// Opens the installed detection, angle and recognition models (the first of each
-    /// task by id); a refused model is an error naming it.
+    /// Opens the installed orientation, detection, angle and recognition models (the
+    /// first of each task by id); a refused model is an error naming it.
     pub fn load(runtime: &Runtime, registry: &ModelRegistry) -> Result<Self, OcrError> {
+        let installed = |task: Task| registry.entries().find(|e| e.manifest.task == task);
         let open = |task: Task| -> Result<LoadedModel, OcrError> {
-            let entry = registry
-                .entries()
-                .find(|e| e.manifest.task == task)
-                .ok_or(OcrError::MissingModel(task.as_str()))?;
+            let entry = installed(task).ok_or(OcrError::MissingModel(task.as_str()))?;
             Ok(runtime.load(entry)?)
         };
         Ok(Self {
+            orientation: installed(Task::OcrOrient)
+                .map(|entry| runtime.load(entry))
+                .transpose()?,
             detector: open(Task::OcrDet)?,
             angle: open(Task::OcrCls)?,
             recogniser: Recogniser::new(open(Task::OcrRec)?)?,
@@ -109,15 +117,22 @@ impl Ocr {
 
     /// Which models read the text; stored with every result.
     pub fn models(&self) -> Vec<ModelRef> {
-        vec![
-            self.detector.model_ref(),
-            self.angle.model_ref(),
-            self.recogniser.model().model_ref(),
-        ]
+        self.orientation
+            .iter()
+            .chain([&self.detector, &self.angle, self.recogniser.model()])
+            .map(LoadedModel::model_ref)
+            .collect()
     }
 
-    /// Reads one page image.
-    pub fn read(&self, page_index: u32, page: &RgbImage) -> Result<PageText, OcrError> {
+    /// Reads one page image, turned upright first if it lies on its side or upside
+    /// down; the lines' boxes are on the page as given.
+    pub fn read(&self, page_index: u32, given: &RgbImage) -> Result<PageText, OcrError> {
+        let turn = match &self.orientation {
+            Some(model) => orient::turn_of(model, given)?,
+            None => Turn::Upright,
+        };
+        let upright = turn.upright(given);
+        let page = upright.as_ref().unwrap_or(given);
         let quads = detect::detect(&self.detector, page)?;
         let height = self.recogniser.model().manifest().input.height;
         let mut strips: Vec<RgbImage> =
@@ -141,15 +156,16 @@ impl Ocr {
             .map(|(quad, (text, confidence))| TextLine {
                 text,
                 confidence,
-                quad: quad.scaled(1.0 / w, 1.0 / h),
+                quad: turn.onto_page(quad.scaled(1.0 / w, 1.0 / h)),
             })
             .collect();
         Ok(PageText {
             page: page_index,
-            width: page.width(),
-            height: page.height(),
+            width: given.width(),
+            height: given.height(),
             source: TextSource::Ocr,
             skew: median(&mut angles),
+            turn,
             lines,
         })
     }

@@ -57,6 +57,16 @@ impl<'a> Planes<'a> {
     }
 }
 
+/// The index and value of the highest score.
+pub(crate) fn best(scores: &[f32]) -> (usize, f32) {
+    scores
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0, 0.0))
+}
+
 pub(crate) fn mismatch(manifest: &ModelManifest, reason: &str) -> ModelError {
     ModelError::Mismatch {
         id: manifest.id.clone(),

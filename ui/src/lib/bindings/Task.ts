@@ -3,4 +3,4 @@
 /**
  * What a model does; decides how its outputs are read.
  */
-export type Task = "classify" | "detect" | "segment" | "ocr-det" | "ocr-rec" | "ocr-cls" | "quality" | "embed";
+export type Task = "classify" | "detect" | "segment" | "ocr-det" | "ocr-rec" | "ocr-cls" | "ocr-orient" | "quality" | "embed";
