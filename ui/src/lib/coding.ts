@@ -62,40 +62,38 @@ export function codeRows(
   }
   for (const p of platform) {
     if (byCode.has(p.code)) continue;
-    const row: CodeRow = {
-      code: p.code,
-      title: p.title,
-      billable: null,
-      source: "platform",
-      status: "present",
-      confidence: null,
-      evidence: null,
-      excludes1: [],
-      accepted: true,
-      replaces: null,
-    };
+    const row = givenRow(p.code, p.title, null, "platform");
     byCode.set(p.code, row);
     rows.push(row);
   }
   if (previous) {
     for (const row of rows) row.accepted = previous.accepted.includes(row.code);
     for (const code of previous.accepted) {
-      if (byCode.has(code)) continue;
-      rows.push({
-        code,
-        title: "",
-        billable: null,
-        source: "added",
-        status: "present",
-        confidence: null,
-        evidence: null,
-        excludes1: [],
-        accepted: true,
-        replaces: null,
-      });
+      if (!byCode.has(code)) rows.push(givenRow(code, "", null, "added"));
     }
   }
   return rows;
+}
+
+/** An accepted code that comes without evidence: the platform's, or the coder's own. */
+export function givenRow(
+  code: string,
+  title: string,
+  billable: boolean | null,
+  source: "platform" | "added",
+): CodeRow {
+  return {
+    code,
+    title,
+    billable,
+    source,
+    status: "present",
+    confidence: null,
+    evidence: null,
+    excludes1: [],
+    accepted: true,
+    replaces: null,
+  };
 }
 
 /** The verdict: every accepted code once; rejected: the rest, and the codes edited away. */
