@@ -261,20 +261,19 @@ fn flag_excludes1(suggestions: &mut [Suggestion], table: &IcdTable) -> Result<()
     let present: Vec<usize> = (0..suggestions.len())
         .filter(|&i| suggestions[i].status == Status::Present)
         .collect();
-    for (k, &a) in present.iter().enumerate() {
-        for &b in &present[k + 1..] {
-            if let Some(note) =
-                table.excludes1_conflict(&suggestions[a].code, &suggestions[b].code)?
-            {
-                let (code_a, code_b) = (suggestions[a].code.clone(), suggestions[b].code.clone());
-                suggestions[a]
-                    .excludes1
-                    .push(format!("with {code_b}: {note}"));
-                suggestions[b]
-                    .excludes1
-                    .push(format!("with {code_a}: {note}"));
-            }
-        }
+    let codes: Vec<&str> = present
+        .iter()
+        .map(|&i| suggestions[i].code.as_str())
+        .collect();
+    for (a, b, note) in table.excludes1_pairs(&codes)? {
+        let (a, b) = (present[a], present[b]);
+        let (code_a, code_b) = (suggestions[a].code.clone(), suggestions[b].code.clone());
+        suggestions[a]
+            .excludes1
+            .push(format!("with {code_b}: {note}"));
+        suggestions[b]
+            .excludes1
+            .push(format!("with {code_a}: {note}"));
     }
     Ok(())
 }

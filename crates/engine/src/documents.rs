@@ -142,19 +142,16 @@ impl Engine {
 
     /// The Excludes1 notes that bar two of a coder's chosen codes from going together.
     pub fn icd_conflicts(&self, codes: &[String]) -> Result<Vec<CodeConflict>, EngineError> {
-        let table = self.icd()?;
-        let mut conflicts = Vec::new();
-        for (i, a) in codes.iter().enumerate() {
-            for b in &codes[i + 1..] {
-                if let Some(note) = table.excludes1_conflict(a, b)? {
-                    conflicts.push(CodeConflict {
-                        codes: [a.clone(), b.clone()],
-                        note,
-                    });
-                }
-            }
-        }
-        Ok(conflicts)
+        let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+        Ok(self
+            .icd()?
+            .excludes1_pairs(&codes)?
+            .into_iter()
+            .map(|(a, b, note)| CodeConflict {
+                codes: [codes[a].to_string(), codes[b].to_string()],
+                note,
+            })
+            .collect())
     }
 
     /// One code with its inclusion terms and Excludes1 notes.

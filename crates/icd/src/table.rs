@@ -258,30 +258,62 @@ impl IcdTable {
     /// Whether an Excludes1 note of either code (or their ancestors) names the other:
     /// the two are never coded together.
     pub fn excludes1_conflict(&self, a: &str, b: &str) -> Result<Option<String>, IcdError> {
-        for (from, other) in [(a, b), (b, a)] {
-            let other = normalise_code(other);
-            for ancestor in self.lineage(&normalise_code(from))? {
-                let mut stmt = self
-                    .conn
-                    .prepare_cached("SELECT note, first, last FROM excludes1 WHERE code = ?1")?;
-                let rows = stmt.query_map([&ancestor], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        CodeRange {
-                            first: r.get(1)?,
-                            last: r.get(2)?,
-                        },
-                    ))
-                })?;
-                for row in rows {
-                    let (note, range) = row?;
-                    if range.contains(&other) {
-                        return Ok(Some(format!("{ancestor} Excludes1: {note}")));
-                    }
+        Ok(self
+            .excludes1_pairs(&[a, b])?
+            .into_iter()
+            .next()
+            .map(|(_, _, note)| note))
+    }
+
+    /// Every pair of `codes` (by index, the first lower) that an Excludes1 note bars
+    /// from going together, with the note. Each code's notes are read once, however
+    /// many codes a long document brings.
+    pub fn excludes1_pairs(&self, codes: &[&str]) -> Result<Vec<(usize, usize, String)>, IcdError> {
+        let notes: Vec<Vec<(String, String, CodeRange)>> = codes
+            .iter()
+            .map(|code| self.excludes1_notes(code))
+            .collect::<Result<_, _>>()?;
+        let codes: Vec<String> = codes.iter().map(|c| normalise_code(c)).collect();
+        let bars = |i: usize, j: usize| {
+            notes[i]
+                .iter()
+                .find(|(_, _, range)| range.contains(&codes[j]))
+                .map(|(owner, note, _)| format!("{owner} Excludes1: {note}"))
+        };
+        let mut pairs = Vec::new();
+        for i in 0..codes.len() {
+            for j in i + 1..codes.len() {
+                if let Some(note) = bars(i, j).or_else(|| bars(j, i)) {
+                    pairs.push((i, j, note));
                 }
             }
         }
-        Ok(None)
+        Ok(pairs)
+    }
+
+    /// The Excludes1 notes of a code and its ancestors, nearest first: which code
+    /// carries each, its text, and the range it names.
+    fn excludes1_notes(&self, code: &str) -> Result<Vec<(String, String, CodeRange)>, IcdError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT note, first, last FROM excludes1 WHERE code = ?1")?;
+        let mut notes = Vec::new();
+        for ancestor in self.lineage(&normalise_code(code))? {
+            let rows = stmt.query_map([&ancestor], |r| {
+                Ok((
+                    ancestor.clone(),
+                    r.get::<_, String>(0)?,
+                    CodeRange {
+                        first: r.get(1)?,
+                        last: r.get(2)?,
+                    },
+                ))
+            })?;
+            for row in rows {
+                notes.push(row?);
+            }
+        }
+        Ok(notes)
     }
 
     /// Codes by number (a typed code or its beginning) or by words (every word must

@@ -99,6 +99,15 @@ fn excludes1_pairs_are_found_through_ancestors() {
             .is_some()
     );
     assert!(table.excludes1_conflict("J18.9", "I10").unwrap().is_none());
+
+    // Among a document's codes, only the barred pairs, each once.
+    let pairs: Vec<(usize, usize)> = table
+        .excludes1_pairs(&["J18.9", "I10", "P23.0", "E10.9", "E11.9"])
+        .unwrap()
+        .into_iter()
+        .map(|(a, b, _)| (a, b))
+        .collect();
+    assert_eq!(pairs, vec![(0, 2), (3, 4)]);
 }
 
 #[test]
