@@ -138,6 +138,6 @@ def test_the_queue_codes_each_document_once_and_the_worklist_finds_them_by_their
             "JOIN items i ON i.id = a.item_id WHERE a.kind = 'coding'")}
     model, version, scan = stored["coding-doc-09-jpeg.jpg"]
     assert model == "icd10cm-coding" and "ICD-10-CM 2026" in version, (model, version)
-    assert [m["id"] for m in scan["models"]] == ["ppocr-orient", "ppocr-det", "ppocr-cls", "ppocr-rec"], scan["models"]
+    assert [m["id"] for m in scan["models"]] == ["ppocr-orient", "ppocr-det", "ppocr-rec"], scan["models"]
     assert all(len(m["sha256"]) == 64 for m in scan["models"]), scan["models"]
     assert stored["clean-doc-01-text.pdf"][2]["models"] == [], "a text layer needs no OCR model"

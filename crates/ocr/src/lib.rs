@@ -87,39 +87,50 @@ pub enum OcrError {
     Model(#[from] ModelError),
 }
 
-/// The PP-OCR models, open and held to their manifests; the page orientation model
-/// is used when it is installed.
+/// How pages and lines are set upright before they are read.
+enum Uprighting {
+    /// The page orientation model turns the whole page; lines are then read as found.
+    /// (The line classifier, asked of every line, takes noisy or blurred upright lines
+    /// for upside-down ones often enough to cost more than the rare turned line.)
+    Page(LoadedModel),
+    /// Without it, PP-OCR's line-angle classifier turns each line it is sure is
+    /// upside down.
+    Lines(LoadedModel),
+}
+
+/// The PP-OCR models, open and held to their manifests.
 pub struct Ocr {
-    orientation: Option<LoadedModel>,
+    uprighting: Uprighting,
     detector: LoadedModel,
-    angle: LoadedModel,
     recogniser: Recogniser,
 }
 
 impl Ocr {
-    /// Opens the installed orientation, detection, angle and recognition models (the
-    /// first of each task by id); a refused model is an error naming it.
+    /// Opens the installed detection and recognition models and the page orientation
+    /// model, or the line-angle one without it (the first of each task by id); a
+    /// refused model is an error naming it.
     pub fn load(runtime: &Runtime, registry: &ModelRegistry) -> Result<Self, OcrError> {
         let installed = |task: Task| registry.entries().find(|e| e.manifest.task == task);
         let open = |task: Task| -> Result<LoadedModel, OcrError> {
             let entry = installed(task).ok_or(OcrError::MissingModel(task.as_str()))?;
             Ok(runtime.load(entry)?)
         };
+        let uprighting = match installed(Task::OcrOrient) {
+            Some(entry) => Uprighting::Page(runtime.load(entry)?),
+            None => Uprighting::Lines(open(Task::OcrCls)?),
+        };
         Ok(Self {
-            orientation: installed(Task::OcrOrient)
-                .map(|entry| runtime.load(entry))
-                .transpose()?,
+            uprighting,
             detector: open(Task::OcrDet)?,
-            angle: open(Task::OcrCls)?,
             recogniser: Recogniser::new(open(Task::OcrRec)?)?,
         })
     }
 
     /// Which models read the text; stored with every result.
     pub fn models(&self) -> Vec<ModelRef> {
-        self.orientation
-            .iter()
-            .chain([&self.detector, &self.angle, self.recogniser.model()])
+        let (Uprighting::Page(upright) | Uprighting::Lines(upright)) = &self.uprighting;
+        [upright, &self.detector, self.recogniser.model()]
+            .into_iter()
             .map(LoadedModel::model_ref)
             .collect()
     }
@@ -127,9 +138,9 @@ impl Ocr {
     /// Reads one page image, turned upright first if it lies on its side or upside
     /// down; the lines' boxes are on the page as given.
     pub fn read(&self, page_index: u32, given: &RgbImage) -> Result<PageText, OcrError> {
-        let turn = match &self.orientation {
-            Some(model) => orient::turn_of(model, given)?,
-            None => Turn::Upright,
+        let turn = match &self.uprighting {
+            Uprighting::Page(model) => orient::turn_of(model, given)?,
+            Uprighting::Lines(_) => Turn::Upright,
         };
         let upright = turn.upright(given);
         let page = upright.as_ref().unwrap_or(given);
@@ -137,10 +148,12 @@ impl Ocr {
         let height = self.recogniser.model().manifest().input.height;
         let mut strips: Vec<RgbImage> =
             quads.iter().map(|q| crop::strip(page, q, height)).collect();
-        let turned = angle::upside_down(&self.angle, &strips)?;
-        for (strip, turned) in strips.iter_mut().zip(turned) {
-            if turned {
-                imageops::rotate180_in_place(strip);
+        if let Uprighting::Lines(angle) = &self.uprighting {
+            let turned = angle::upside_down(angle, &strips)?;
+            for (strip, turned) in strips.iter_mut().zip(turned) {
+                if turned {
+                    imageops::rotate180_in_place(strip);
+                }
             }
         }
         let read = self.recogniser.read(&strips)?;
