@@ -17,8 +17,10 @@ from scoring import edits
 TRUTH = json.loads((DOCUMENTS / "truth.json").read_text())
 
 # The floors a regression must not cross (measured: see the closing note of issue 8).
-CLEAN_CER = 0.02
-DEGRADED_CER = 0.06
+# The issue's targets are 2 % and 6 %; measured 0.10 % and 0.11 % (stop 16), so the
+# floors sit well below the targets to catch a regression long before it reaches them.
+CLEAN_CER = 0.01
+DEGRADED_CER = 0.01
 
 
 def ocr(tmp_path, *files):
