@@ -108,6 +108,13 @@ fn excludes1_pairs_are_found_through_ancestors() {
         .map(|(a, b, _)| (a, b))
         .collect();
     assert_eq!(pairs, vec![(0, 2), (3, 4)]);
+    // What a coder may type that is no code bars nothing, and is no error.
+    assert!(
+        table
+            .excludes1_pairs(&["not a code", "J18.9", "'; DROP TABLE codes; --"])
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
