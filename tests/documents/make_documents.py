@@ -132,6 +132,37 @@ CODING_DOCUMENTS = [
         "No hematuria reported.",
     ], [("R35.0", "present"), ("R30.0", "present"), ("C61", "uncertain"), ("N40.1", "present"),
         ("R31.9", "negated")]),
+    # Written (stop 17) before diagnosis phrases were also matched by meaning, so they
+    # measure that matching on text it was not tuned on.
+    ("letter", "Discharge summary", [
+        "Admitted with acute cholecystitis; laparoscopic cholecystectomy performed.",
+        "Type 1 diabetes mellitus without complications (E10.9).",
+        "No evidence of pancreatitis on imaging.",
+        "History of breast cancer, treated in 2015.",
+    ], [("K81.0", "present"), ("E10.9", "present"), ("K85.90", "negated"),
+        ("Z85.3", "present")]),
+    ("note", "Clinic note", [
+        "Iron deficiency anemia, unspecified, on oral iron.",
+        "Chronic sinusitis; no nasal polyps.",
+        "Probable viral gastroenteritis.",
+        "Insomnia, unspecified.",
+    ], [("D50.9", "present"), ("J32.9", "present"), ("J33.9", "negated"),
+        ("A08.4", "uncertain"), ("G47.00", "present")]),
+    ("requisition", "Cardiology request", [
+        "Clinical details: palpitations and dizziness (R00.2, R42).",
+        "Known coronary artery disease; rule out unstable angina.",
+        "Family history of sudden cardiac death.",
+        "Denies syncope.",
+    ], [("R00.2", "present"), ("R42", "present"), ("I25.10", "present"),
+        ("I20.0", "uncertain"), ("Z82.41", "present"), ("R55", "negated")]),
+    ("letter", "Referral letter", [
+        "Rheumatoid arthritis, on methotrexate.",
+        "Osteoporosis without current pathological fracture.",
+        "She denies fever.",
+        "Heart murmur noted; echocardiogram requested.",
+        "Past history of pulmonary embolism.",
+    ], [("M06.9", "present"), ("M81.0", "present"), ("R50.9", "negated"),
+        ("R01.1", "present"), ("Z86.711", "present")]),
 ]
 
 HEADER = "SecondRead Demo Hospital - SYNTHETIC DOCUMENT, NOT A REAL PATIENT"

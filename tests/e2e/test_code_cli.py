@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from conftest import APP, DEMO, DOCUMENTS, cli
 from scoring import corpus_code_f1
 
 TRUTH = json.loads((DOCUMENTS / "truth.json").read_text())
+MODELS = Path(os.environ["SECONDREAD_MODELS"])
 
 # The floors a regression must not cross (measured: see the closing note of issue 8).
 TEXT_LAYER_F1 = 0.85
@@ -141,3 +143,68 @@ def test_the_queue_codes_each_document_once_and_the_worklist_finds_them_by_their
     assert [m["id"] for m in scan["models"]] == ["ppocr-orient", "ppocr-det", "ppocr-rec"], scan["models"]
     assert all(len(m["sha256"]) == 64 for m in scan["models"]), scan["models"]
     assert stored["clean-doc-01-text.pdf"][2]["models"] == [], "a text layer needs no OCR model"
+
+
+def models_with(tmp_path, edit=None, leave_out=()):
+    """The bundled models as a folder of links, less `leave_out`; `edit(folder)` may then
+    change a copied model."""
+    root = tmp_path / "models"
+    root.mkdir()
+    for model in MODELS.iterdir():
+        if model.name not in leave_out:
+            (root / model.name).symlink_to(model)
+    if edit:
+        edit(root)
+    return dict(os.environ, SECONDREAD_MODELS=str(root))
+
+
+def code_with(tmp_path, rel, env):
+    result = subprocess.run([str(APP), "--data-dir", str(tmp_path / "data"), "code",
+                             str(DOCUMENTS / rel), "--json"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_diagnosis_in_other_words_than_its_title_is_matched_by_meaning(tmp_path):
+    # "Suspected carpal tunnel syndrome of the right wrist." The code is "Carpal tunnel
+    # syndrome, right upper limb": its words are not all there, its meaning is.
+    result = code(tmp_path, "coding/doc-11-text.pdf")
+    matching = result["matching"]
+    assert matching["by"] == "meaning" and matching["encoder"]["id"] == "minilm-l6", matching
+    assert len(matching["encoder"]["sha256"]) == 64
+    by_code = {s["code"]: s for s in result["suggestions"]}
+    wrist = by_code["G56.01"]
+    assert wrist["found"] == "meaning" and wrist["status"] == "uncertain", wrist
+    assert wrist["matched"] == "Carpal tunnel syndrome, right upper limb"
+    assert "carpal tunnel syndrome of the right" in wrist["evidence"]["text"], wrist
+    assert "G56.00" not in by_code, "the side's code replaces the unspecified side's"
+    # Less sure than the codes whose words are all there.
+    assert wrist["confidence"] < by_code["J30.2"]["confidence"], by_code
+    # A bare "hypertension" is about as near "Postprocedural hypertension" as to
+    # "Essential (primary) hypertension": no guess is suggested.
+    assert not any(s["found"] == "meaning" for c, s in by_code.items() if c != "G56.01"), by_code
+
+
+def test_without_the_encoder_phrases_match_by_their_words_and_the_result_says_so(tmp_path):
+    env = models_with(tmp_path, leave_out=("minilm-l6",))
+    result = code_with(tmp_path, "coding/doc-11-text.pdf", env)
+    assert result["matching"]["by"] == "words", result["matching"]
+    assert "minilm-l6" in result["matching"]["reason"], result["matching"]
+    by_code = {s["code"]: s for s in result["suggestions"]}
+    assert "G56.01" not in by_code and by_code["G56.00"]["found"] == "phrase", by_code
+    assert {"J30.2", "M10.9"} <= set(by_code), by_code
+
+
+def test_a_tampered_tokenizer_is_refused_and_coding_goes_on_by_words(tmp_path):
+    def tamper(root):
+        (root / "minilm-l6").unlink()
+        copy = root / "minilm-l6"
+        copy.mkdir()
+        for f in (MODELS / "minilm-l6").iterdir():
+            (copy / f.name).write_bytes(f.read_bytes())
+        with open(copy / "tokenizer.json", "a") as tokenizer:
+            tokenizer.write("\n")
+    result = code_with(tmp_path, "coding/doc-11-text.pdf", models_with(tmp_path, tamper))
+    matching = result["matching"]
+    assert matching["by"] == "words" and "tokenizer.json" in matching["reason"], matching
+    assert {"G56.00", "J30.2", "M10.9"} <= {s["code"] for s in result["suggestions"]}

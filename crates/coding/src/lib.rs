@@ -6,6 +6,7 @@
 
 mod clauses;
 mod context;
+mod meaning;
 mod phrases;
 mod words;
 mod written;
@@ -18,6 +19,7 @@ use sr_ocr::{PageText, Quad};
 use ts_rs::TS;
 
 pub use context::Status;
+pub use meaning::Embed;
 
 use clauses::Clause;
 use context::Scope;
@@ -35,6 +37,17 @@ pub enum Found {
     Phrase,
     /// Both: the code is written next to its diagnosis.
     WrittenAndPhrase,
+    /// A diagnosis phrase meant a title or inclusion term whose words it only partly
+    /// has (a sentence encoder judged them close).
+    Meaning,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodingError {
+    #[error(transparent)]
+    Icd(#[from] IcdError),
+    #[error("matching diagnoses by meaning failed: {0}")]
+    Meaning(String),
 }
 
 /// Where a suggestion's words are: the page, the words as read, and a box per line
@@ -68,11 +81,16 @@ pub struct Suggestion {
 const CANDIDATES: usize = 300;
 
 /// The suggestions for a document's pages, in reading order; a code appears once per
-/// standing (present, negated, ...), at its surest mention.
-pub fn suggest(pages: &[PageText], table: &IcdTable) -> Result<Vec<Suggestion>, IcdError> {
+/// standing (present, negated, ...), at its surest mention. Without an encoder,
+/// phrases match by their words alone.
+pub fn suggest(
+    pages: &[PageText],
+    table: &IcdTable,
+    encoder: Option<&dyn Embed>,
+) -> Result<Vec<Suggestion>, CodingError> {
     let mut out: Vec<(usize, Suggestion)> = Vec::new();
     for (order, clause) in clauses::clauses(pages).iter().enumerate() {
-        for s in in_clause(clause, pages, table)? {
+        for s in in_clause(clause, pages, table, encoder)? {
             out.push((order, s));
         }
     }
@@ -97,7 +115,8 @@ fn in_clause(
     clause: &Clause,
     pages: &[PageText],
     table: &IcdTable,
-) -> Result<Vec<Suggestion>, IcdError> {
+    encoder: Option<&dyn Embed>,
+) -> Result<Vec<Suggestion>, CodingError> {
     let scopes = context::scopes(clause);
     let mut written = Vec::new();
     for (i, token) in clause.tokens.iter().enumerate() {
@@ -116,23 +135,46 @@ fn in_clause(
         .collect();
     let units = phrases::units(clause, &history);
     let mut found = Vec::new();
+    let mut near = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for query in phrases::fts_queries(&units, clause) {
         for term in table.terms(&query, CANDIDATES, true)? {
             if !seen.insert((term.code.clone(), term.text.clone())) {
                 continue;
             }
-            if let Some(f) = phrases::find(&term, &units, clause) {
-                found.push(f);
+            match phrases::find(&term, &units, clause) {
+                Some(f) if f.missing == 0 => found.push(f),
+                Some(f) => near.push(f),
+                None => {}
             }
         }
     }
-    let found = phrases::best(found);
+    let by_words = phrases::best(found);
+    let meant = match encoder {
+        Some(encoder) => {
+            let triggers = scopes.iter().flat_map(|s| s.trigger.clone()).collect();
+            let by_words: Vec<&phrases::Found> = by_words.iter().collect();
+            meaning::find(clause, near, &by_words, &triggers, encoder)
+                .map_err(CodingError::Meaning)?
+        }
+        None => Vec::new(),
+    };
+    let meant_tokens: std::collections::BTreeSet<usize> = meant
+        .iter()
+        .flat_map(|m| m.found.tokens.iter().copied())
+        .collect();
+    let found: Vec<(phrases::Found, Option<f32>)> = by_words
+        .into_iter()
+        .filter(|f| !f.tokens.iter().any(|t| meant_tokens.contains(t)))
+        .map(|f| (f, None))
+        .chain(meant.into_iter().map(|m| (m.found, Some(m.cosine))))
+        .collect();
     // A "without" that is part of a diagnosis's name ("diabetes without complications")
     // negates nothing after it ("... and essential hypertension").
     let named: std::collections::BTreeSet<usize> = found
         .iter()
-        .flat_map(|f| f.tokens.iter().copied())
+        .filter(|(_, cosine)| cosine.is_none())
+        .flat_map(|(f, _)| f.tokens.iter().copied())
         .collect();
     let scopes: Vec<Scope> = scopes
         .into_iter()
@@ -140,7 +182,7 @@ fn in_clause(
         .collect();
     let mut out = Vec::new();
     let mut phrase_of_written: BTreeMap<usize, phrases::Found> = BTreeMap::new();
-    for f in found {
+    for (f, cosine) in found {
         // The code written beside a diagnosis is the author's choice: a phrase match
         // in the same category adds its words as evidence instead of a second code.
         match written
@@ -151,14 +193,17 @@ fn in_clause(
                 phrase_of_written.entry(w).or_insert(f);
             }
             None => {
-                let confidence = phrase_confidence(&f) * ocr_confidence(clause, &f.tokens, pages);
+                let (sure, how) = match cosine {
+                    None => (phrase_confidence(&f), Found::Phrase),
+                    Some(cosine) => (meaning_confidence(&f, cosine), Found::Meaning),
+                };
                 out.push(Suggestion {
                     code: f.term.code.clone(),
                     title: f.term.title.clone(),
                     billable: f.term.billable,
                     status: status(clause, &scopes, &f.tokens),
-                    confidence,
-                    found: Found::Phrase,
+                    confidence: sure * ocr_confidence(clause, &f.tokens, pages),
+                    found: how,
                     matched: Some(f.term.text.clone()),
                     evidence: evidence(clause, &f.tokens, pages),
                     excludes1: Vec::new(),
@@ -206,6 +251,12 @@ fn phrase_confidence(f: &phrases::Found) -> f32 {
     let literal = f.literal as f32 / f.tokens.len().max(1) as f32;
     let words = (f.tokens.len() as f32 / 3.0).min(1.0);
     0.55 + 0.2 * literal + 0.2 * words
+}
+
+/// A match by meaning is less sure than one by words: as sure as the encoder is
+/// close, scaled by how many of the term's words the text has.
+fn meaning_confidence(f: &phrases::Found, cosine: f32) -> f32 {
+    cosine * (0.5 + 0.3 * f.coverage())
 }
 
 fn status(clause: &Clause, scopes: &[Scope], tokens: &[usize]) -> Status {
@@ -257,7 +308,7 @@ fn evidence(clause: &Clause, tokens: &[usize], pages: &[PageText]) -> Evidence {
 }
 
 /// Marks present suggestions that an Excludes1 note bars from being coded together.
-fn flag_excludes1(suggestions: &mut [Suggestion], table: &IcdTable) -> Result<(), IcdError> {
+fn flag_excludes1(suggestions: &mut [Suggestion], table: &IcdTable) -> Result<(), CodingError> {
     let present: Vec<usize> = (0..suggestions.len())
         .filter(|&i| suggestions[i].status == Status::Present)
         .collect();

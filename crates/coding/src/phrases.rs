@@ -207,9 +207,20 @@ pub struct Found {
     /// The term's optional words the clause does not have: the fewer, the closer the
     /// term is to what the text says.
     pub unmatched: usize,
+    /// Its required words the clause does not have: a term that misses none matches by
+    /// its words; one that misses few may still mean what the clause says.
+    pub missing: usize,
+    /// Its required words the clause has.
+    pub present: usize,
 }
 
 impl Found {
+    /// The share of the term's required words the clause has.
+    pub fn coverage(&self) -> f32 {
+        let required = self.present + self.missing;
+        self.present as f32 / required.max(1) as f32
+    }
+
     /// Better first: more of the sentence accounted for, then the table's default
     /// code for an unqualified diagnosis, then billable, then the code.
     fn rank(
@@ -239,8 +250,8 @@ impl Found {
     }
 }
 
-/// Whether all of `term`'s required words are in the clause, close together; and
-/// which of the clause's words it then accounts for.
+/// Which of `term`'s required words are in the clause, close together, and which of
+/// the clause's words it then accounts for; none when the term shares no required word.
 pub fn find(term: &Term, units: &[Unit], clause: &Clause) -> Option<Found> {
     // A few inclusion entries of the tabular list are instructions ("This code is not
     // for inpatient use. Code to ..."), not terms for a diagnosis.
@@ -252,12 +263,18 @@ pub fn find(term: &Term, units: &[Unit], clause: &Clause) -> Option<Found> {
         return None;
     }
     let at = |stem: &str| -> Vec<&Unit> { units.iter().filter(|u| u.stem == stem).collect() };
-    let places: Vec<Vec<&Unit>> = shape.required.iter().map(|s| at(s)).collect();
-    if places.iter().any(Vec::is_empty) {
+    let places: Vec<Vec<&Unit>> = shape
+        .required
+        .iter()
+        .map(|s| at(s))
+        .filter(|ps| !ps.is_empty())
+        .collect();
+    let missing = shape.required.len() - places.len();
+    if places.is_empty() {
         return None;
     }
-    // The tightest choice of one place per required word, around each place of the
-    // first word.
+    // The tightest choice of one place per required word present, around each place of
+    // the first one.
     let mut best: Option<(usize, Vec<&Unit>)> = None;
     for anchor in &places[0] {
         let chosen: Vec<&Unit> = places
@@ -275,7 +292,7 @@ pub fn find(term: &Term, units: &[Unit], clause: &Clause) -> Option<Found> {
         }
     }
     let (span, chosen) = best?;
-    let n = shape.required.len();
+    let n = places.len();
     if span > 2 * n + 3 {
         return None;
     }
@@ -308,6 +325,8 @@ pub fn find(term: &Term, units: &[Unit], clause: &Clause) -> Option<Found> {
         term: term.clone(),
         literal,
         unmatched,
+        missing,
+        present: n,
         tokens: tokens.into_iter().collect(),
     })
 }

@@ -46,6 +46,25 @@ impl DocumentText {
     }
 }
 
+/// How diagnosis phrases were matched to codes.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum PhraseMatching {
+    /// By their words, and by meaning where the words fall short.
+    Meaning { encoder: ModelRef },
+    /// By their words alone, and why (no text encoder installed, or it was refused).
+    Words { reason: String },
+}
+
+impl PhraseMatching {
+    fn before_meaning() -> Self {
+        PhraseMatching::Words {
+            reason: "coded by an earlier version, before phrases were matched by meaning"
+                .to_string(),
+        }
+    }
+}
+
 /// A document's text and the codes suggested from it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct DocumentCoding {
@@ -53,6 +72,9 @@ pub struct DocumentCoding {
     pub text: DocumentText,
     /// The ICD-10-CM release the codes are from.
     pub icd_version: String,
+    /// Results stored before phrases were matched by meaning say so when read back.
+    #[serde(default = "PhraseMatching::before_meaning")]
+    pub matching: PhraseMatching,
     pub suggestions: Vec<Suggestion>,
 }
 
@@ -112,10 +134,26 @@ impl Engine {
         let table = self.icd()?;
         let text = self.read_document(path, format)?;
         let pages: Vec<PageText> = text.read_pages().cloned().collect();
-        let suggestions = sr_coding::suggest(&pages, &table)?;
+        let encoder = self.models.encoder();
+        let (matching, embed) = match &encoder {
+            Ok(encoder) => (
+                PhraseMatching::Meaning {
+                    encoder: encoder.model_ref(),
+                },
+                Some(encoder.as_ref() as &dyn sr_coding::Embed),
+            ),
+            Err(e) => (
+                PhraseMatching::Words {
+                    reason: e.to_string(),
+                },
+                None,
+            ),
+        };
+        let suggestions = sr_coding::suggest(&pages, &table, embed)?;
         Ok(DocumentCoding {
             text,
             icd_version: table.version().to_string(),
+            matching,
             suggestions,
         })
     }

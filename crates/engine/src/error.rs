@@ -22,6 +22,8 @@ pub enum EngineError {
     Ocr(#[from] sr_ocr::DocumentError),
     #[error(transparent)]
     Icd(#[from] sr_icd::IcdError),
+    #[error(transparent)]
+    Coding(#[from] sr_coding::CodingError),
     /// The signed-in reviewer may not do this (a role they do not hold).
     #[error("{0}")]
     NotPermitted(String),
@@ -70,7 +72,8 @@ impl EngineError {
                 "not_found"
             }
             EngineError::Ocr(_) => "model",
-            EngineError::Icd(_) => "icd",
+            EngineError::Icd(_) | EngineError::Coding(sr_coding::CodingError::Icd(_)) => "icd",
+            EngineError::Coding(sr_coding::CodingError::Meaning(_)) => "model",
             EngineError::NotPermitted(_) => "not_permitted",
             EngineError::Invalid(_) => "invalid",
         }

@@ -8,6 +8,7 @@ mod documents;
 mod dto;
 mod error;
 pub mod frame_wire;
+mod meaning;
 mod models;
 mod parallel;
 mod platform;

@@ -11,10 +11,15 @@ use sr_models::{
     Integrity, LoadedModel, ModelError, ModelRegistry, Provider, Runtime, RuntimeConfig,
 };
 use sr_ocr::{Ocr, OcrError};
+
+use crate::meaning::TextEncoder;
 use ts_rs::TS;
 
 /// Where the ICD-10-CM table lives under a model folder (make builds it there).
 pub const ICD_TABLE: &str = "icd10cm/icd10cm.sqlite";
+
+/// The text encoder coding matches diagnosis phrases by meaning with, when installed.
+pub const TEXT_ENCODER: &str = "minilm-l6";
 
 /// One model as the Models screen and `secondread models` list it.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -75,6 +80,7 @@ pub struct ModelShelf {
     refused: Mutex<HashMap<String, String>>,
     /// The three OCR models, opened together on first use.
     ocr: Mutex<Option<Arc<Ocr>>>,
+    encoder: Mutex<Option<Arc<TextEncoder>>>,
 }
 
 impl ModelShelf {
@@ -87,6 +93,37 @@ impl ModelShelf {
             open: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
             ocr: Mutex::new(None),
+            encoder: Mutex::new(None),
+        }
+    }
+
+    /// The text encoder, opened on first use; why it cannot be used when it is not
+    /// installed or does not open.
+    pub fn encoder(&self) -> Result<Arc<TextEncoder>, ModelError> {
+        let mut encoder = self.encoder.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(open) = encoder.as_ref() {
+            return Ok(Arc::clone(open));
+        }
+        let registry = self.registry();
+        let entry = registry
+            .encoders()
+            .find(|e| e.manifest.id == TEXT_ENCODER)
+            .ok_or_else(|| ModelError::Unknown(TEXT_ENCODER.to_string()))?;
+        let loaded = self.runtime.load_encoder(entry);
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        match loaded {
+            Ok(model) => {
+                refused.remove(TEXT_ENCODER);
+                let open = Arc::new(TextEncoder::new(model));
+                *encoder = Some(Arc::clone(&open));
+                Ok(open)
+            }
+            Err(e) => {
+                if !matches!(e, ModelError::RuntimeUnavailable(_)) {
+                    refused.insert(TEXT_ENCODER.to_string(), e.to_string());
+                }
+                Err(e)
+            }
         }
     }
 
@@ -121,6 +158,7 @@ impl ModelShelf {
             Arc::new(load_quality(&self.roots));
         self.lock().clear();
         *self.ocr.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.encoder.lock().unwrap_or_else(PoisonError::into_inner) = None;
         self.refused
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -167,6 +205,7 @@ impl ModelShelf {
                 let _ = self.open(&entry.manifest.id);
             }
         }
+        let _ = self.encoder();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LoadedModel>>> {
@@ -174,38 +213,58 @@ impl ModelShelf {
     }
 
     pub fn view(&self) -> ModelsView {
-        let open = self.lock();
-        let refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
-        let registry = self.registry();
-        let models = registry
-            .entries()
-            .map(|entry| {
-                let m = &entry.manifest;
-                let (check, usable) = match &entry.integrity {
-                    Integrity::Verified => ("verified".to_string(), true),
-                    Integrity::Mismatch { actual } => (
-                        format!("refused: the file's sha256 is {actual}, not the manifest's"),
-                        false,
-                    ),
-                    Integrity::Unreadable(reason) => {
-                        (format!("refused: the file cannot be read: {reason}"), false)
-                    }
-                };
-                ModelView {
-                    id: m.id.clone(),
-                    version: m.version.clone(),
-                    task: m.task,
-                    licence: m.licence.clone(),
-                    intended_use: m.intended_use.clone(),
-                    demo: m.demo,
-                    sha256: m.sha256.to_ascii_lowercase(),
-                    check,
-                    usable,
-                    provider: open.get(&m.id).map(|model| model.provider().clone()),
-                    open_error: refused.get(&m.id).cloned(),
-                }
-            })
+        // Each lock is held only to copy what it guards: `open` and `encoder` take
+        // them in their own order.
+        let providers: HashMap<String, Provider> = self
+            .lock()
+            .iter()
+            .map(|(id, model)| (id.clone(), model.provider().clone()))
             .collect();
+        let encoder_provider = self
+            .encoder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|e| e.encoder().provider().clone());
+        let refused = self
+            .refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let registry = self.registry();
+        let images = registry.entries().map(|entry| {
+            let m = &entry.manifest;
+            ModelView {
+                id: m.id.clone(),
+                version: m.version.clone(),
+                task: m.task,
+                licence: m.licence.clone(),
+                intended_use: m.intended_use.clone(),
+                demo: m.demo,
+                sha256: m.sha256.to_ascii_lowercase(),
+                check: check_of(&entry.integrity),
+                usable: entry.integrity == Integrity::Verified,
+                provider: providers.get(&m.id).cloned(),
+                open_error: refused.get(&m.id).cloned(),
+            }
+        });
+        let encoders = registry.encoders().map(|entry| {
+            let m = &entry.manifest;
+            ModelView {
+                id: m.id.clone(),
+                version: m.version.clone(),
+                task: m.task,
+                licence: m.licence.clone(),
+                intended_use: m.intended_use.clone(),
+                demo: false,
+                sha256: m.sha256.to_ascii_lowercase(),
+                check: check_of(&entry.integrity),
+                usable: entry.integrity == Integrity::Verified,
+                provider: encoder_provider.clone().filter(|_| m.id == TEXT_ENCODER),
+                open_error: refused.get(&m.id).cloned(),
+            }
+        });
+        let models = images.chain(encoders).collect();
         let quality = match self.quality().as_ref() {
             Ok(q) => QualityCheckView {
                 id: q.id.clone(),
@@ -236,6 +295,19 @@ impl ModelShelf {
                 })
                 .collect(),
             runtime_error: self.runtime.check().err().map(|e| e.to_string()),
+        }
+    }
+}
+
+/// "verified", or why a model's files are refused.
+fn check_of(integrity: &Integrity) -> String {
+    match integrity {
+        Integrity::Verified => "verified".to_string(),
+        Integrity::Mismatch { file, actual, .. } => {
+            format!("refused: the sha256 of {file} is {actual}, not the manifest's")
+        }
+        Integrity::Unreadable { file, reason } => {
+            format!("refused: {file} cannot be read: {reason}")
         }
     }
 }

@@ -12,9 +12,12 @@ pub enum ModelError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("model {id} is refused: its file's sha256 is {actual}, its manifest says {expected}")]
+    #[error(
+        "model {id} is refused: the sha256 of {file} is {actual}, its manifest says {expected}"
+    )]
     Checksum {
         id: String,
+        file: String,
         expected: String,
         actual: String,
     },

@@ -171,29 +171,9 @@ impl ModelManifest {
     }
 
     fn check(&self) -> Result<(), String> {
-        let id_ok = !self.id.is_empty()
-            && self.id.len() <= 64
-            && self
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-        if !id_ok {
-            return Err(format!(
-                "id {:?} must be 1-64 characters of a-z, 0-9, '-' and '.'",
-                self.id
-            ));
-        }
-        if self.version.trim().is_empty() {
-            return Err("version is empty".into());
-        }
-        if self.file.is_empty() || self.file.contains(['/', '\\']) || self.file.starts_with('.') {
-            return Err(format!(
-                "file {:?} must be a plain file name beside the manifest",
-                self.file
-            ));
-        }
-        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err("sha256 must be 64 hexadecimal digits".into());
+        check_card(&self.id, &self.version, &self.file, &self.sha256)?;
+        if self.task == Task::Embed {
+            return Err("an embed model reads text: its manifest names a [tokenizer]".into());
         }
         let input = &self.input;
         if !(1..=4096).contains(&input.width) || !(1..=4096).contains(&input.height) {
@@ -240,4 +220,38 @@ impl ModelManifest {
         }
         Ok(())
     }
+}
+
+/// What every manifest must get right, whatever the model reads: a safe id, a version,
+/// a file beside the manifest, and its sha256.
+pub(crate) fn check_card(id: &str, version: &str, file: &str, sha256: &str) -> Result<(), String> {
+    let id_ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !id_ok {
+        return Err(format!(
+            "id {id:?} must be 1-64 characters of a-z, 0-9, '-' and '.'"
+        ));
+    }
+    if version.trim().is_empty() {
+        return Err("version is empty".into());
+    }
+    check_file(file, sha256)
+}
+
+/// A file named in a manifest: a plain name beside it, with a well-formed sha256.
+pub(crate) fn check_file(file: &str, sha256: &str) -> Result<(), String> {
+    if file.is_empty() || file.contains(['/', '\\']) || file.starts_with('.') {
+        return Err(format!(
+            "file {file:?} must be a plain file name beside the manifest"
+        ));
+    }
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "the sha256 of {file:?} must be 64 hexadecimal digits"
+        ));
+    }
+    Ok(())
 }

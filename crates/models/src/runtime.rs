@@ -1,7 +1,7 @@
 //! ONNX Runtime, loaded at run time from the library the deployment names (the
 //! `onnxruntime` wheel's, or `onnxruntime-gpu`'s for CUDA), and the choice of device.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use ort::environment::Environment;
@@ -11,7 +11,7 @@ use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::{LoadedModel, ModelEntry, ModelError};
+use crate::{Encoder, EncoderManifest, LoadedModel, ModelEntry, ModelError};
 
 /// Where the user wants inference to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -85,18 +85,30 @@ impl Runtime {
         self.environment().map(|_| ())
     }
 
-    /// Opens a verified model on the preferred device, falling back to the CPU (with
-    /// the reason) when CUDA is not there; then holds the session to its manifest.
+    /// Opens a verified image model on the preferred device, falling back to the CPU
+    /// (with the reason) when CUDA is not there; then holds the session to its manifest.
     pub fn load(&self, entry: &ModelEntry) -> Result<LoadedModel, ModelError> {
         let entry = entry.verified()?;
+        let (session, provider) = self.session(&entry.manifest.id, &entry.file())?;
+        LoadedModel::new(entry, session, provider)
+    }
+
+    /// Opens a verified text encoder and its tokenizer, on the device as `load` does.
+    pub fn load_encoder(&self, entry: &ModelEntry<EncoderManifest>) -> Result<Encoder, ModelError> {
+        let entry = entry.verified()?;
+        let (session, provider) = self.session(&entry.manifest.id, &entry.file())?;
+        Encoder::new(entry, session, provider)
+    }
+
+    fn session(&self, id: &str, file: &Path) -> Result<(Session, Provider), ModelError> {
         let environment = self.environment()?;
-        let bytes = std::fs::read(entry.file()).map_err(|source| ModelError::Read {
-            id: entry.manifest.id.clone(),
-            path: entry.file(),
+        let bytes = std::fs::read(file).map_err(|source| ModelError::Read {
+            id: id.to_string(),
+            path: file.to_path_buf(),
             source,
         })?;
         let run_error = |e: ort::Error| ModelError::Run {
-            id: entry.manifest.id.clone(),
+            id: id.to_string(),
             reason: e.to_string(),
         };
         let cuda_unavailable = match self.config.device {
@@ -122,7 +134,7 @@ impl Runtime {
                 },
             ))
         };
-        let (session, provider) = match cuda_unavailable {
+        Ok(match cuda_unavailable {
             Some(reason) => on_cpu(reason)?,
             None => match self.cuda_session(environment, &bytes) {
                 Ok(session) => (
@@ -137,8 +149,7 @@ impl Runtime {
                 }
                 Err(e) => return Err(run_error(e)),
             },
-        };
-        LoadedModel::new(entry, session, provider)
+        })
     }
 
     fn builder(&self, environment: &Environment) -> ort::Result<SessionBuilder> {

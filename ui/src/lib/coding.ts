@@ -19,6 +19,9 @@ export interface CodeRow {
   accepted: boolean;
   /** The suggested code this one replaced, when the coder edited a suggestion. */
   replaces: string | null;
+  /** The title or inclusion term the text meant in other words (a sentence encoder
+   * judged them close), for the coder to check; null when the words matched. */
+  meant: string | null;
 }
 
 export const STATUS_LABELS: Record<Status, string> = {
@@ -32,8 +35,8 @@ export const STATUS_LABELS: Record<Status, string> = {
 /**
  * One row per code: the local suggestions in reading order (a code found both present
  * and negated shows once, as present), then the platform's codes not among them. Only
- * present findings start accepted; the coder's standing decision, if any, overrides that
- * and brings back the codes they added.
+ * present findings start accepted; the coder's decision, if any, overrides that for the
+ * codes it names and brings back the codes they added.
  */
 export function codeRows(
   suggestions: Suggestion[],
@@ -56,6 +59,7 @@ export function codeRows(
       excludes1: s.excludes1,
       accepted: s.status === "present",
       replaces: null,
+      meant: s.found === "meaning" ? s.matched : null,
     };
     byCode.set(s.code, row);
     rows.push(row);
@@ -67,7 +71,11 @@ export function codeRows(
     rows.push(row);
   }
   if (previous) {
-    for (const row of rows) row.accepted = previous.accepted.includes(row.code);
+    // A code the decision does not name (suggested since) keeps its own standing.
+    for (const row of rows) {
+      if (previous.accepted.includes(row.code)) row.accepted = true;
+      else if (previous.rejected.includes(row.code)) row.accepted = false;
+    }
     for (const code of previous.accepted) {
       if (!byCode.has(code)) rows.push(givenRow(code, "", null, "added"));
     }
@@ -93,6 +101,7 @@ export function givenRow(
     excludes1: [],
     accepted: true,
     replaces: null,
+    meant: null,
   };
 }
 

@@ -3,4 +3,4 @@
 /**
  * How a suggestion was found.
  */
-export type Found = "written" | "phrase" | "written_and_phrase";
+export type Found = "written" | "phrase" | "written_and_phrase" | "meaning";
