@@ -125,6 +125,10 @@ impl Engine {
         item: Option<i64>,
         progress: &AssessProgress,
     ) -> Result<AssessReport, EngineError> {
+        // Capture quality needs no model opened: it is queued before the models open, so
+        // an item opened as the app starts is seen to be assessed (and goes first).
+        self.catalog()
+            .enqueue_jobs(&[(JobKind::Quality, QUALITY_MODEL)])?;
         let wanted = self.wanted_jobs();
         let wanted: Vec<(JobKind, &str)> = wanted.iter().map(|(k, m)| (*k, m.as_str())).collect();
         self.catalog().enqueue_jobs(&wanted)?;

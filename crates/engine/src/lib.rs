@@ -191,6 +191,7 @@ impl Engine {
     /// model is opened to find out).
     pub fn models(&self) -> ModelsView {
         self.models.open_all();
+        let _ = self.models.encoder();
         self.models.view()
     }
 

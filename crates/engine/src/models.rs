@@ -197,15 +197,14 @@ impl ModelShelf {
         }
     }
 
-    /// Opens every model whose file checks out, so the view can name each one's device
-    /// (or why it cannot run).
+    /// Opens every image model whose file checks out, so the view can name each one's
+    /// device (or why it cannot run). The text encoder opens when coding first needs it.
     pub fn open_all(&self) {
         for entry in self.registry().entries() {
             if entry.integrity == Integrity::Verified {
                 let _ = self.open(&entry.manifest.id);
             }
         }
-        let _ = self.encoder();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LoadedModel>>> {
