@@ -144,3 +144,18 @@ def test_the_worklist_finds_documents_by_the_words_in_them(launch, data_dir, sho
     marks = app.texts("[data-testid=text-match] mark")
     assert len(marks) >= len(keys) and all(m.lower() == "amoxicillin" for m in marks), marks
     shots(app, "text-search")
+
+    # A diagnosis written in other words than its code's title is marked for checking:
+    # "carpal tunnel syndrome of the right wrist" is "..., right upper limb".
+    app.type_into("input[data-filter=text]", "carpal")
+    app.wait_until(lambda: {t.split("\n")[0] for t in app.texts("tr[data-item] td.key")} == {
+        "doc-0003.pdf", "doc-0007.pdf", "scan-0003.tif", "scanned-0003.pdf"}, "the clinic notes")
+    # A click on the row, as a person would: the text field lets go of the keyboard.
+    app.script("document.activeElement.blur(); document.querySelector('tr[data-index=\"0\"]').click();")
+    app.keys("Enter")
+    app.wait_until(lambda: any(r["code"] == "G56.01" for r in rows(app)), "the clinic note's codes")
+    wrist = next(r for r in rows(app) if r["code"] == "G56.01")
+    assert "by meaning" in wrist["text"] and wrist["status"] == "uncertain", wrist
+    assert app.script("return document.querySelectorAll('[data-testid=by-meaning]').length") == 1
+    assert "matched by minilm-l6" in app.text("[data-testid=coding-source]")
+    shots(app, "by-meaning")
