@@ -2,25 +2,14 @@
 //! tokenizer, and the ways a text encoder is refused: a tokenizer that is not the one
 //! its manifest names, inputs the model does not have.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use sr_models::{DevicePreference, Integrity, ModelError, ModelRegistry, Runtime, RuntimeConfig};
+use std::path::Path;
+
+use common::{repo_models, runtime};
+use sr_models::{Integrity, ModelError, ModelRegistry};
 
 const ID: &str = "minilm-l6";
-
-fn repo_models() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models")
-}
-
-fn runtime() -> Runtime {
-    let library = std::env::var_os("SECONDREAD_ONNXRUNTIME")
-        .expect("SECONDREAD_ONNXRUNTIME names the ONNX Runtime library (make does this)");
-    Runtime::new(RuntimeConfig {
-        library: Some(library.into()),
-        threads: 1,
-        device: DevicePreference::Auto,
-    })
-}
 
 /// A copy of the encoder in a folder of its own, its manifest and tokenizer passed
 /// through `edit`.

@@ -3,25 +3,12 @@
 //! refused: wrong sha256, a shape its manifest does not describe, a broken manifest, a
 //! result that is not a number.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use sr_models::{
-    DevicePreference, Integrity, ModelError, ModelRegistry, ProviderKind, Runtime, RuntimeConfig,
-};
+use std::path::Path;
 
-fn repo_models() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models")
-}
-
-fn runtime() -> Runtime {
-    let library = std::env::var_os("SECONDREAD_ONNXRUNTIME")
-        .expect("SECONDREAD_ONNXRUNTIME names the ONNX Runtime library (make does this)");
-    Runtime::new(RuntimeConfig {
-        library: Some(library.into()),
-        threads: 1,
-        device: DevicePreference::Auto,
-    })
-}
+use common::{repo_models, runtime};
+use sr_models::{Integrity, ModelError, ModelRegistry, ProviderKind, Runtime, RuntimeConfig};
 
 /// A copy of the demo model in a folder of its own, its manifest passed through `edit`.
 fn demo_copy(root: &Path, edit: impl FnOnce(String) -> String) -> ModelRegistry {
