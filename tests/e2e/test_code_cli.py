@@ -104,6 +104,7 @@ def test_without_the_icd_table_coding_says_so(tmp_path):
     assert "no ICD-10-CM table is installed" in error["message"], error
 
 
+@pytest.mark.usefixtures("plaintext_store")
 def test_the_queue_codes_each_document_once_and_the_worklist_finds_them_by_their_text(tmp_path):
     batch = tmp_path / "inbox" / "clinic-d" / "2026-12-01-letters-0001"
     batch.mkdir(parents=True)

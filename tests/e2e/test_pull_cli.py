@@ -87,6 +87,7 @@ def test_an_unknown_source_names_the_sources_file(tmp_path):
     assert error["code"] == "source" and "no such source" in error["message"]
 
 
+@pytest.mark.usefixtures("plaintext_store")
 def test_a_model_in_the_bucket_is_installed_and_reads_the_pulled_items(s3, tmp_path):
     """A site publishes its own model under models/; the next pull installs it and the
     queue runs it on every image."""

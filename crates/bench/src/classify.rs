@@ -25,7 +25,7 @@ pub fn run(args: &[String]) {
     let decoder = Decoder::new(DecodeConfig::default());
     let files: Vec<(&Path, Format)> = files.iter().map(|f| (Path::new(f), format_of(f))).collect();
     let classify = |(path, format): &(&Path, Format)| {
-        let frame = decoder.frame(path, *format, 0).expect("decodes");
+        let frame = decoder.frame(*path, *format, 0).expect("decodes");
         sr_assess::diagnose(&model, &frame).expect("classifies")
     };
     let flagged = files.iter().map(classify).filter(|f| f.flagged).count();

@@ -1,12 +1,13 @@
 //! A worklist query on a synthetic catalogue of ITEMS items (default 100,000), with
-//! some decided.
+//! some decided: once encrypted, as every workstation keeps it, and once unencrypted,
+//! the peer encryption's cost is measured against.
 
 use std::fs;
 use std::time::Instant;
 
 use sr_catalog::{
     BatchKind, Catalog, Decision, DiagnosisDecision, ImportOptions, ItemState, NewVerdict,
-    Reviewer, Role, WorklistQuery,
+    Protection, Reviewer, Role, StoreKey, WorklistQuery,
 };
 
 const BATCH_SIZE: usize = 1000;
@@ -15,6 +16,15 @@ const RUNS: usize = 30;
 
 pub fn run(args: &[String]) {
     let items: usize = args.first().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let encrypted = measure(items, Protection::Encrypted(StoreKey::generate()));
+    let plaintext = measure(items, Protection::Plaintext);
+    println!(
+        "{}",
+        serde_json::json!({"items": items, "encrypted": encrypted, "plaintext": plaintext})
+    );
+}
+
+fn measure(items: usize, protection: Protection) -> serde_json::Value {
     let src = tempfile::tempdir().expect("temp dir");
     let data = tempfile::tempdir().expect("temp dir");
     for i in 0..items {
@@ -28,7 +38,7 @@ pub fn run(args: &[String]) {
         // One shared content: the blob store keeps it once, so setup stays quick.
         fs::write(dir.join(format!("img-{i:06}.png")), b"x").expect("item");
     }
-    let mut catalog = Catalog::open(data.path()).expect("catalogue");
+    let mut catalog = Catalog::open(data.path(), &protection).expect("catalogue");
     let setup = Instant::now();
     catalog
         .import_dir(
@@ -71,15 +81,11 @@ pub fn run(args: &[String]) {
     }
     timings.sort_by(f64::total_cmp);
     let pct = |p: f64| timings[((timings.len() - 1) as f64 * p).round() as usize];
-    println!(
-        "{}",
-        serde_json::json!({
-            "items": items,
-            "import_s": import_s,
-            "query_ms_p50": pct(0.5),
-            "query_ms_p95": pct(0.95),
-        })
-    );
+    serde_json::json!({
+        "import_s": import_s,
+        "query_ms_p50": pct(0.5),
+        "query_ms_p95": pct(0.95),
+    })
 }
 
 fn query(tenant: Option<&str>, state: Option<ItemState>) -> WorklistQuery {

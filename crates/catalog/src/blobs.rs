@@ -1,17 +1,24 @@
-//! The content-addressed blob cache: every stored file is named by its sha256.
+//! The content-addressed blob cache: every stored file is named by the sha256 of its
+//! plaintext, and sealed on disk (see [`crate::sealed`]) unless the store was opened
+//! in plaintext for a test.
 //!
 //! Writes go to a temporary file in the same folder, are fsynced, then renamed, so a
 //! kill at any point leaves either no blob or a whole one, never a torn one.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
+
+use crate::sealed::{BlobKey, SealedReader, Sealer};
 
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     root: PathBuf,
+    /// None: blobs are stored as they came (tests and benchmarks only).
+    key: Option<BlobKey>,
 }
 
 /// A blob written to the store.
@@ -25,15 +32,23 @@ pub struct StoredBlob {
 /// (dropped unfinished, the temporary file goes away).
 pub struct BlobWriter {
     root: PathBuf,
-    tmp: tempfile::NamedTempFile,
+    sink: Sink,
     hasher: Sha256,
     size: u64,
+}
+
+enum Sink {
+    Plain(NamedTempFile),
+    Sealed(Sealer<NamedTempFile>),
 }
 
 impl BlobWriter {
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.hasher.update(bytes);
-        self.tmp.write_all(bytes)?;
+        match &mut self.sink {
+            Sink::Plain(tmp) => tmp.write_all(bytes)?,
+            Sink::Sealed(sealer) => sealer.write(bytes)?,
+        }
         self.size += bytes.len() as u64;
         Ok(())
     }
@@ -46,6 +61,21 @@ impl BlobWriter {
     /// then visible under its digest. The rename itself is durable once
     /// [`BlobStore::sync_dirs`] has run for it: do that before recording the blob.
     pub fn finish(self, expected: Option<&str>) -> Result<StoredBlob, BlobError> {
+        self.persist(expected, false)
+    }
+
+    fn fill(&mut self, mut reader: impl Read) -> io::Result<()> {
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            self.write(&buf[..n])?;
+        }
+    }
+
+    fn persist(self, expected: Option<&str>, replace: bool) -> Result<StoredBlob, BlobError> {
         let sha256 = hex::encode(self.hasher.finalize());
         if let Some(expected) = expected
             && !expected.eq_ignore_ascii_case(&sha256)
@@ -56,10 +86,14 @@ impl BlobWriter {
             });
         }
         let dest = blob_path(&self.root, &sha256);
-        if !dest.is_file() {
-            self.tmp.as_file().sync_all()?;
+        if replace || !dest.is_file() {
+            let tmp = match self.sink {
+                Sink::Plain(tmp) => tmp,
+                Sink::Sealed(sealer) => sealer.finish(&sha256)?,
+            };
+            tmp.as_file().sync_all()?;
             fs::create_dir_all(dest.parent().unwrap_or(&self.root))?;
-            self.tmp.persist(&dest).map_err(|e| e.error)?;
+            tmp.persist(&dest).map_err(|e| e.error)?;
         }
         Ok(StoredBlob {
             sha256,
@@ -73,6 +107,30 @@ fn blob_path(root: &Path, sha256: &str) -> PathBuf {
     root.join(prefix).join(sha256)
 }
 
+/// A stored blob's plaintext, read as it is decrypted.
+pub enum BlobReader {
+    Plain(BufReader<File>),
+    Sealed(SealedReader),
+}
+
+impl Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            BlobReader::Plain(r) => r.read(buf),
+            BlobReader::Sealed(r) => r.read(buf),
+        }
+    }
+}
+
+impl Seek for BlobReader {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match self {
+            BlobReader::Plain(r) => r.seek(pos),
+            BlobReader::Sealed(r) => r.seek(pos),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
     #[error("checksum mismatch: expected {expected}, got {actual}")]
@@ -82,10 +140,12 @@ pub enum BlobError {
 }
 
 impl BlobStore {
-    pub fn new(root: impl Into<PathBuf>) -> io::Result<Self> {
+    /// A store in `root` that seals what it writes with `key`, or keeps it in
+    /// plaintext when there is none.
+    pub fn new(root: impl Into<PathBuf>, key: Option<BlobKey>) -> io::Result<Self> {
         let root = root.into();
         fs::create_dir_all(&root)?;
-        let store = Self { root };
+        let store = Self { root, key };
         store.sweep_abandoned_writes();
         Ok(store)
     }
@@ -119,12 +179,27 @@ impl BlobStore {
         self.path(sha256).is_file()
     }
 
+    /// Opens a stored blob for reading its plaintext; a sealed blob that was damaged,
+    /// cut short or put under another name is refused here or as it is read.
+    pub fn open(&self, sha256: &str) -> io::Result<BlobReader> {
+        let file = File::open(self.path(sha256))?;
+        Ok(match &self.key {
+            Some(key) => BlobReader::Sealed(SealedReader::open(key, file, sha256)?),
+            None => BlobReader::Plain(BufReader::new(file)),
+        })
+    }
+
     /// Starts a blob that arrives in pieces (a download); nothing is visible in the
     /// store until [`BlobWriter::finish`] has verified it.
     pub fn writer(&self) -> io::Result<BlobWriter> {
+        let tmp = NamedTempFile::new_in(&self.root)?;
+        let sink = match &self.key {
+            Some(key) => Sink::Sealed(Sealer::new(key, tmp)?),
+            None => Sink::Plain(tmp),
+        };
         Ok(BlobWriter {
             root: self.root.clone(),
-            tmp: tempfile::NamedTempFile::new_in(&self.root)?,
+            sink,
             hasher: Sha256::new(),
             size: 0,
         })
@@ -132,20 +207,9 @@ impl BlobStore {
 
     /// Copies `reader` into the store, verifying it against `expected` when given; the
     /// blob is durable when this returns.
-    pub fn put(
-        &self,
-        mut reader: impl Read,
-        expected: Option<&str>,
-    ) -> Result<StoredBlob, BlobError> {
+    pub fn put(&self, reader: impl Read, expected: Option<&str>) -> Result<StoredBlob, BlobError> {
         let mut writer = self.writer()?;
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = reader.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            writer.write(&buf[..n])?;
-        }
+        writer.fill(reader)?;
         let blob = writer.finish(expected)?;
         self.sync_dirs([blob.sha256.as_str()])?;
         Ok(blob)
@@ -167,16 +231,37 @@ impl BlobStore {
     /// Bytes the stored blobs take, for the cache quota.
     pub fn total_bytes(&self) -> io::Result<u64> {
         let mut total = 0;
+        for blob in self.files()? {
+            total += blob.metadata()?.len();
+        }
+        Ok(total)
+    }
+
+    /// Every stored blob's file.
+    pub(crate) fn files(&self) -> io::Result<Vec<fs::DirEntry>> {
+        let mut files = Vec::new();
         for shard in fs::read_dir(&self.root)? {
             let shard = shard?;
             if !shard.file_type()?.is_dir() {
                 continue;
             }
             for blob in fs::read_dir(shard.path())? {
-                total += blob?.metadata()?.len();
+                files.push(blob?);
             }
         }
-        Ok(total)
+        Ok(files)
+    }
+
+    /// Re-writes a blob that an earlier version stored in plaintext, sealed, in its place.
+    pub(crate) fn reseal(&self, sha256: &str) -> Result<(), BlobError> {
+        let mut writer = self.writer()?;
+        writer.fill(File::open(self.path(sha256))?)?;
+        writer.persist(Some(sha256), true)?;
+        Ok(())
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
     }
 
     /// Copies a file into the store.
@@ -192,7 +277,7 @@ mod tests {
     #[test]
     fn stores_by_digest_and_refuses_wrong_checksums() {
         let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::new(dir.path()).unwrap();
+        let store = BlobStore::new(dir.path(), None).unwrap();
         let blob = store.put(&b"hello"[..], None).unwrap();
         assert_eq!(
             blob.sha256,

@@ -13,7 +13,10 @@ mod manifest;
 mod migrations;
 pub mod model;
 mod outbox;
+mod protection;
 mod remote;
+mod sealed;
+mod sealing;
 mod verdicts;
 
 mod worklist;
@@ -23,7 +26,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use batches::{BatchEntry, BatchHeader, ImportReport, ItemFailure};
-pub use blobs::{BlobError, BlobStore, BlobWriter, StoredBlob};
+pub use blobs::{BlobError, BlobReader, BlobStore, BlobWriter, StoredBlob};
 pub use import::ImportOptions;
 pub use jobs::{Job, JobKind, JobResult, ModelStamp, QueueCounts, StoredAssessment};
 pub use keys::check_key;
@@ -32,7 +35,9 @@ pub use manifest::{
 };
 pub use model::*;
 pub use outbox::{OutboxCounts, Settled, Unsynced};
+pub use protection::{Protection, StoreKey};
 pub use remote::RemoteObject;
+pub use sealing::is_plaintext_sqlite as is_plaintext;
 pub use sr_contract::{
     BatchKind, CodingDecision, Decision, DiagnosisDecision, ItemRef, ModelRef, QualityDecision,
     Reviewer, Role, Verdict, VerdictKind,
@@ -51,6 +56,11 @@ pub enum CatalogError {
         "the catalogue was written by a newer SecondRead (schema {found}, this one knows {known})"
     )]
     NewerSchema { found: usize, known: usize },
+    #[error(
+        "the catalogue in {0} cannot be opened with this workstation's key (it is not a \
+         catalogue, or it was encrypted with a key this workstation no longer has)"
+    )]
+    WrongKey(PathBuf),
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -118,12 +128,42 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Opens (creating if need be) the catalogue in `data_dir`.
-    pub fn open(data_dir: &Path) -> Result<Self, CatalogError> {
+    /// Opens (creating if need be) the catalogue in `data_dir`, kept as `protection`
+    /// says. A data dir an earlier version left in plaintext is encrypted first, in
+    /// place; one whose encryption was interrupted is finished.
+    pub fn open(data_dir: &Path, protection: &Protection) -> Result<Self, CatalogError> {
         std::fs::create_dir_all(data_dir).map_err(|e| CatalogError::io(data_dir, e))?;
+        let path = data_dir.join(CATALOGUE_FILE);
         let blobs_dir = data_dir.join("blobs");
-        let blobs = BlobStore::new(&blobs_dir).map_err(|e| CatalogError::io(&blobs_dir, e))?;
-        let mut conn = Connection::open(data_dir.join("catalogue.sqlite3"))?;
+        let key = match protection {
+            Protection::Encrypted(key) => Some(key),
+            Protection::Plaintext => None,
+        };
+        if let Some(key) = key
+            && sealing::is_plaintext_sqlite(&path).map_err(|e| CatalogError::io(&path, e))?
+        {
+            sealing::seal_catalogue(&path, &blobs_dir, key)?;
+        }
+        let blobs = BlobStore::new(&blobs_dir, key.map(StoreKey::blob_key))
+            .map_err(|e| CatalogError::io(&blobs_dir, e))?;
+        let mut conn = Connection::open(&path)?;
+        if let Some(key) = key {
+            // SQLCipher would otherwise print its own failures on stderr.
+            conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+            conn.execute_batch(&format!(
+                "PRAGMA key = {};",
+                key.catalogue_pragma().as_str()
+            ))?;
+        }
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
+            return Err(match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => CatalogError::WrongKey(path),
+                _ => e.into(),
+            });
+        }
+        if key.is_some() {
+            sealing::seal_blobs(&blobs)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -223,12 +263,10 @@ impl Catalog {
         )?;
         Ok(())
     }
-
-    /// The path of an item's stored file.
-    pub fn blob_path(&self, sha256: &str) -> PathBuf {
-        self.blobs.path(sha256)
-    }
 }
+
+/// The catalogue's file in a data dir.
+pub const CATALOGUE_FILE: &str = "catalogue.sqlite3";
 
 /// Now, as the catalogue writes times (RFC 3339, UTC).
 pub fn now_rfc3339() -> String {

@@ -1,6 +1,8 @@
 //! Importing a folder laid out like the bucket: good items land, each bad one is
 //! recorded with its reason, and nothing is written outside the data dir.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
@@ -84,7 +86,7 @@ fn bad_items_carry_their_reason_and_the_rest_imports() {
             ]),
         ),
     );
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     let report = catalog.import_dir(src.path(), &options()).unwrap();
     assert_eq!(report.added, 6);
     assert_eq!(report.failed.len(), 5);
@@ -129,7 +131,7 @@ fn an_unknown_schema_marks_each_item_and_other_batches_import() {
             serde_json::json!([{"key": "c.png", "sha256": sha(b"z")}]),
         ),
     );
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     let report = catalog.import_dir(src.path(), &options()).unwrap();
     assert_eq!(report.batches, 2);
     let errors = errors(&catalog);
@@ -148,7 +150,7 @@ fn reimport_is_idempotent_and_a_changed_file_is_picked_up() {
     let dir = src.path().join("clinic-a").join("no-manifest");
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("one.jpg"), b"first").unwrap();
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     let first = catalog.import_dir(src.path(), &options()).unwrap();
     assert_eq!((first.added, first.changed, first.unchanged), (1, 0, 0));
     let again = catalog.import_dir(src.path(), &options()).unwrap();

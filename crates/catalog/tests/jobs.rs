@@ -1,6 +1,8 @@
 //! The pre-assessment queue in the catalogue: which items get jobs, the order they run
 //! in, and results that stop counting when the item they were computed on changed.
 
+mod common;
+
 use std::fs;
 
 use sr_catalog::{
@@ -85,7 +87,7 @@ fn documents_get_coding_jobs_and_their_text_is_searchable_until_the_file_changes
     fs::create_dir_all(images.path().join("clinic/b1")).unwrap();
     fs::write(images.path().join("clinic/b1/a.png"), b"image").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     import(&mut catalog, src.path(), BatchKind::Coding);
     import(&mut catalog, images.path(), BatchKind::Imaging);
 
@@ -174,7 +176,7 @@ fn only_viewable_images_are_queued_and_the_opened_item_goes_first() {
     fs::create_dir_all(docs.path().join("clinic/d1")).unwrap();
     fs::write(docs.path().join("clinic/d1/letter.pdf"), b"%PDF").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     import(&mut catalog, src.path(), BatchKind::Imaging);
     import(&mut catalog, docs.path(), BatchKind::Coding);
 
@@ -201,7 +203,7 @@ fn a_result_for_a_file_that_changed_meanwhile_is_dropped_and_the_job_requeued() 
     fs::create_dir_all(&batch).unwrap();
     fs::write(batch.join("a.png"), b"first capture").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     import(&mut catalog, src.path(), BatchKind::Imaging);
     catalog.enqueue_jobs(&[(JobKind::Diagnosis, "m")]).unwrap();
     let [job]: [Job; 1] = catalog.due_jobs(10, None).unwrap().try_into().unwrap();
@@ -232,7 +234,7 @@ fn a_failed_job_keeps_its_reason_for_that_item_only() {
     fs::write(batch.join("a.png"), b"a").unwrap();
     fs::write(batch.join("b.png"), b"b").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     import(&mut catalog, src.path(), BatchKind::Imaging);
     catalog.enqueue_jobs(&[(JobKind::Quality, "q")]).unwrap();
     let jobs = catalog.due_jobs(10, None).unwrap();

@@ -1,6 +1,8 @@
 //! Decisions: committed before the call returns, append-only, superseded by amendment,
 //! and reflected in the worklist of the role that made them.
 
+mod common;
+
 use std::fs;
 
 use sha2::{Digest, Sha256};
@@ -24,7 +26,7 @@ fn imported() -> (tempfile::TempDir, tempfile::TempDir, Vec<i64>) {
     let manifest = serde_json::json!({"schema": "secondread.batch/1", "batch_id": "b1",
         "tenant": "clinic-a", "kind": "imaging", "items": items});
     fs::write(dir.join("batch.json"), manifest.to_string()).unwrap();
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     catalog
         .import_dir(
             src.path(),
@@ -77,7 +79,7 @@ fn doctor(item_id: i64, decision: DiagnosisDecision) -> NewVerdict {
 fn a_decision_survives_reopening_and_an_amendment_supersedes_it() {
     let (_src, data, ids) = imported();
     let first = {
-        let mut catalog = Catalog::open(data.path()).unwrap();
+        let mut catalog = common::open(data.path());
         catalog
             .mark_opened(ids[1], Role::Doctor.verdict_kind())
             .unwrap();
@@ -85,7 +87,7 @@ fn a_decision_survives_reopening_and_an_amendment_supersedes_it() {
             .record_verdict(doctor(ids[0], DiagnosisDecision::Agree))
             .unwrap()
     };
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     let rows = worklist(&catalog, Role::Doctor);
     assert_eq!(rows[0].1, ItemState::Decided);
     assert_eq!(rows[1].1, ItemState::InReview);
@@ -114,7 +116,7 @@ fn a_decision_survives_reopening_and_an_amendment_supersedes_it() {
 #[test]
 fn wrong_kinds_and_broken_items_are_refused() {
     let (_src, data, ids) = imported();
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     let mut wrong = doctor(ids[0], DiagnosisDecision::Agree);
     wrong.decision = Decision::Quality(QualityDecision::Blurry);
     assert!(matches!(
@@ -141,12 +143,12 @@ fn wrong_kinds_and_broken_items_are_refused() {
 #[test]
 fn verdict_events_cannot_be_rewritten() {
     let (_src, data, ids) = imported();
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     catalog
         .record_verdict(doctor(ids[0], DiagnosisDecision::Agree))
         .unwrap();
     drop(catalog);
-    let conn = rusqlite::Connection::open(data.path().join("catalogue.sqlite3")).unwrap();
+    let conn = common::raw_connection(data.path());
     let update = conn.execute("UPDATE verdict_events SET body = '{}'", []);
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = conn.execute("DELETE FROM verdict_events", []);
@@ -167,7 +169,7 @@ fn due_uuids(catalog: &Catalog) -> Vec<String> {
 fn the_outbox_keeps_what_the_platform_did_not_take_until_the_reviewer_answers() {
     use sr_catalog::Settled;
     let (_src, data, ids) = imported();
-    let mut catalog = Catalog::open(data.path()).unwrap();
+    let mut catalog = common::open(data.path());
     let mine = catalog
         .record_verdict(doctor(ids[0], DiagnosisDecision::Disagree))
         .unwrap();

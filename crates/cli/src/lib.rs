@@ -38,6 +38,15 @@ pub struct Cli {
     /// Where models run: CUDA when there is one (auto), or always the CPU.
     #[arg(long, global = true, env = "SECONDREAD_DEVICE", value_enum, default_value_t = DeviceArg::Auto)]
     pub device: DeviceArg,
+    /// Keep a new data dir unencrypted: only for the tests that prove their PHI scan
+    /// finds plaintext, and for benchmarks that measure what encryption costs.
+    #[arg(
+        long,
+        global = true,
+        env = "SECONDREAD_UNENCRYPTED_FOR_TESTS",
+        hide = true
+    )]
+    pub unencrypted_for_tests: bool,
     #[command(subcommand)]
     pub verb: Option<Verb>,
 }
@@ -145,6 +154,13 @@ pub enum Verb {
     Source {
         #[command(subcommand)]
         action: SourceAction,
+    },
+    /// Forget this workstation: delete the data dir's key, its pulled items, results and
+    /// decisions, and the session. Refused while decisions wait to be synced, unless
+    /// `--discard-unsynced` says to lose them.
+    Forget {
+        #[arg(long)]
+        discard_unsynced: bool,
     },
 }
 
@@ -324,6 +340,12 @@ pub fn engine_config(cli: &Cli) -> Result<EngineConfig, EngineError> {
         },
         data_dir,
         platform,
+        at_rest: if cli.unencrypted_for_tests {
+            eprintln!("secondread: WARNING: the data dir is kept unencrypted (tests only)");
+            sr_engine::AtRest::Plaintext
+        } else {
+            sr_engine::AtRest::Encrypted
+        },
     })
 }
 
@@ -376,6 +398,20 @@ fn execute(
         Verb::Source {
             action: SourceAction::SetSecret { name },
         } => set_secret(&name, json),
+        Verb::Forget { discard_unsynced } => {
+            let report = sr_engine::forget_workstation(config, discard_unsynced)?;
+            emit(json, &report, || {
+                format!(
+                    "forgot {}: its key and data are deleted{}\n",
+                    report.data_dir,
+                    match report.discarded_unsynced {
+                        Some(0) => String::new(),
+                        Some(n) => format!(" ({n} unsynced decisions discarded)"),
+                        None => " (decisions not yet synced, if any, were unreadable)".into(),
+                    }
+                )
+            })
+        }
         Verb::Pull {
             source,
             tenant,

@@ -2,14 +2,16 @@
 //! the compressed transfer syntaxes (JPEG, JPEG 2000, RLE, deflate).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use dicom_dictionary_std::tags;
+use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use dicom_pixeldata::{ConvertOptions, PhotometricInterpretation, PixelDecoder, VoiLutOption};
 use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
 
-use crate::{DecodeConfig, DecodeError, Frame, Pixels, Probe, Window, check_index, check_size};
+use crate::{
+    DecodeConfig, DecodeError, Frame, Pixels, Probe, Reader, Window, check_index, check_size,
+};
 
 /// Attributes shown to reviewers. Patient name, id, birth date and the like are
 /// deliberately absent: the pseudonymous subject comes from the batch instead.
@@ -27,9 +29,10 @@ const SHOWN: &[(&str, dicom_object::Tag)] = &[
     ("Manufacturer", tags::MANUFACTURER),
 ];
 
-fn open(path: &Path) -> Result<DefaultDicomObject, DecodeError> {
+fn open(reader: Reader<'_>) -> Result<DefaultDicomObject, DecodeError> {
     OpenFileOptions::new()
-        .open_file(path)
+        .read_preamble(ReadPreamble::Auto)
+        .from_reader(reader)
         .map_err(|e| DecodeError::Dicom(e.to_string()))
 }
 
@@ -54,8 +57,8 @@ fn geometry(
     Ok((cols, rows, frames))
 }
 
-pub fn probe(path: &Path, config: &DecodeConfig) -> Result<Probe, DecodeError> {
-    let obj = open(path)?;
+pub fn probe(reader: Reader<'_>, config: &DecodeConfig) -> Result<Probe, DecodeError> {
+    let obj = open(reader)?;
     let (width, height, frames) = geometry(&obj, config)?;
     decode(&obj, 0)?;
     let mut meta = BTreeMap::new();
@@ -81,8 +84,8 @@ pub fn probe(path: &Path, config: &DecodeConfig) -> Result<Probe, DecodeError> {
     })
 }
 
-pub fn frame(path: &Path, index: u32, config: &DecodeConfig) -> Result<Frame, DecodeError> {
-    let obj = open(path)?;
+pub fn frame(reader: Reader<'_>, index: u32, config: &DecodeConfig) -> Result<Frame, DecodeError> {
+    let obj = open(reader)?;
     let (_, _, frames) = geometry(&obj, config)?;
     check_index(index, frames)?;
     decode(&obj, index)

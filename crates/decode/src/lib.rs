@@ -9,6 +9,8 @@ mod raster;
 mod tiff_pages;
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -106,6 +108,30 @@ pub enum DecodeError {
     Unsupported(String),
 }
 
+/// A file's bytes, readable and seekable (PDFium reads a document in pieces).
+pub trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+pub type Reader<'a> = Box<dyn ReadSeek + 'a>;
+
+/// Where a file's bytes come from: a plain file, or a blob decrypted as it is read.
+/// Decoders open it afresh for each look, and never need it as a path.
+pub trait Source: Sync {
+    fn open(&self) -> std::io::Result<Reader<'_>>;
+}
+
+impl Source for Path {
+    fn open(&self) -> std::io::Result<Reader<'_>> {
+        Ok(Box::new(BufReader::new(File::open(self)?)))
+    }
+}
+
+impl Source for PathBuf {
+    fn open(&self) -> std::io::Result<Reader<'_>> {
+        self.as_path().open()
+    }
+}
+
 /// How far the decoder goes before it refuses a file.
 #[derive(Debug, Clone)]
 pub struct DecodeConfig {
@@ -139,44 +165,57 @@ impl Decoder {
 
     /// Opens the file and decodes its first frame, so that a broken file is found now
     /// rather than when a reviewer opens it.
-    pub fn probe(&self, path: &Path, format: Format) -> Result<Probe, DecodeError> {
+    pub fn probe(
+        &self,
+        source: &(impl Source + ?Sized),
+        format: Format,
+    ) -> Result<Probe, DecodeError> {
         match format {
-            Format::Dicom => dicom::probe(path, &self.config),
-            Format::Jpeg | Format::Png => raster::probe(path, &self.config),
-            Format::Tiff => tiff_pages::probe(path, &self.config),
-            Format::Pdf => pdf::probe(path, &self.config),
+            Format::Dicom => dicom::probe(source.open()?, &self.config),
+            Format::Jpeg | Format::Png => raster::probe(source, &self.config),
+            Format::Tiff => tiff_pages::probe(source.open()?, &self.config),
+            Format::Pdf => pdf::probe(source.open()?, &self.config),
         }
     }
 
-    pub fn frame(&self, path: &Path, format: Format, index: u32) -> Result<Frame, DecodeError> {
+    pub fn frame(
+        &self,
+        source: &(impl Source + ?Sized),
+        format: Format,
+        index: u32,
+    ) -> Result<Frame, DecodeError> {
         match format {
-            Format::Dicom => dicom::frame(path, index, &self.config),
+            Format::Dicom => dicom::frame(source.open()?, index, &self.config),
             Format::Jpeg | Format::Png => {
                 check_index(index, 1)?;
-                raster::frame(path, &self.config)
+                raster::frame(source, &self.config)
             }
-            Format::Tiff => tiff_pages::frame(path, index, &self.config),
-            Format::Pdf => pdf::frame(path, index, &self.config),
+            Format::Tiff => tiff_pages::frame(source, index, &self.config),
+            Format::Pdf => pdf::frame(source.open()?, index, &self.config),
         }
     }
 
     /// How many pages or frames the file has; for PDFs without rendering one.
-    pub fn page_count(&self, path: &Path, format: Format) -> Result<u32, DecodeError> {
+    pub fn page_count(
+        &self,
+        source: &(impl Source + ?Sized),
+        format: Format,
+    ) -> Result<u32, DecodeError> {
         match format {
-            Format::Pdf => pdf::page_count(path, &self.config),
-            other => self.probe(path, other).map(|p| p.frames),
+            Format::Pdf => pdf::page_count(source.open()?, &self.config),
+            other => self.probe(source, other).map(|p| p.frames),
         }
     }
 
     /// A PDF page's own text, if it has any; other formats have none.
     pub fn text_layer(
         &self,
-        path: &Path,
+        source: &(impl Source + ?Sized),
         format: Format,
         index: u32,
     ) -> Result<Option<TextLayer>, DecodeError> {
         match format {
-            Format::Pdf => pdf::text_layer(path, index, &self.config),
+            Format::Pdf => pdf::text_layer(source.open()?, index, &self.config),
             _ => Ok(None),
         }
     }

@@ -4,13 +4,13 @@
 //! process-wide library), so the first successful bind is kept here for the process.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::OnceLock;
 
 use pdfium_render::prelude::*;
 
 use crate::{
-    DecodeConfig, DecodeError, Frame, Pixels, Probe, TextLayer, TextRun, check_index, check_size,
+    DecodeConfig, DecodeError, Frame, Pixels, Probe, Reader, TextLayer, TextRun, check_index,
+    check_size,
 };
 
 static PDFIUM: OnceLock<Result<Pdfium, String>> = OnceLock::new();
@@ -62,9 +62,11 @@ fn render(page: &PdfPage, config: &DecodeConfig) -> Result<Frame, DecodeError> {
     })
 }
 
-pub fn probe(path: &Path, config: &DecodeConfig) -> Result<Probe, DecodeError> {
+pub fn probe(reader: Reader<'_>, config: &DecodeConfig) -> Result<Probe, DecodeError> {
     let pdfium = pdfium(config)?;
-    let document = pdfium.load_pdf_from_file(path, None).map_err(pdf_error)?;
+    let document = pdfium
+        .load_pdf_from_reader(reader, None)
+        .map_err(pdf_error)?;
     let pages = document.pages();
     let count = u32::try_from(pages.len()).unwrap_or(0);
     if count == 0 {
@@ -90,9 +92,11 @@ pub fn probe(path: &Path, config: &DecodeConfig) -> Result<Probe, DecodeError> {
     })
 }
 
-pub fn frame(path: &Path, index: u32, config: &DecodeConfig) -> Result<Frame, DecodeError> {
+pub fn frame(reader: Reader<'_>, index: u32, config: &DecodeConfig) -> Result<Frame, DecodeError> {
     let pdfium = pdfium(config)?;
-    let document = pdfium.load_pdf_from_file(path, None).map_err(pdf_error)?;
+    let document = pdfium
+        .load_pdf_from_reader(reader, None)
+        .map_err(pdf_error)?;
     let pages = document.pages();
     check_index(index, u32::try_from(pages.len()).unwrap_or(0))?;
     let page = pages.get(index as i32).map_err(pdf_error)?;
@@ -102,12 +106,14 @@ pub fn frame(path: &Path, index: u32, config: &DecodeConfig) -> Result<Frame, De
 /// The page's own text, in runs PDFium groups by line and style, each with its bounds
 /// in fractions of the page (top-left origin); `None` when the page has none (a scan).
 pub fn text_layer(
-    path: &Path,
+    reader: Reader<'_>,
     index: u32,
     config: &DecodeConfig,
 ) -> Result<Option<TextLayer>, DecodeError> {
     let pdfium = pdfium(config)?;
-    let document = pdfium.load_pdf_from_file(path, None).map_err(pdf_error)?;
+    let document = pdfium
+        .load_pdf_from_reader(reader, None)
+        .map_err(pdf_error)?;
     let pages = document.pages();
     check_index(index, u32::try_from(pages.len()).unwrap_or(0))?;
     let page = pages.get(index as i32).map_err(pdf_error)?;
@@ -140,9 +146,11 @@ pub fn text_layer(
 }
 
 /// How many pages, without rendering any.
-pub fn page_count(path: &Path, config: &DecodeConfig) -> Result<u32, DecodeError> {
+pub fn page_count(reader: Reader<'_>, config: &DecodeConfig) -> Result<u32, DecodeError> {
     let pdfium = pdfium(config)?;
-    let document = pdfium.load_pdf_from_file(path, None).map_err(pdf_error)?;
+    let document = pdfium
+        .load_pdf_from_reader(reader, None)
+        .map_err(pdf_error)?;
     match u32::try_from(document.pages().len()).unwrap_or(0) {
         0 => Err(DecodeError::NoPages),
         n => Ok(n),

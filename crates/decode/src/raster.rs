@@ -1,11 +1,11 @@
 //! JPEG and PNG through the `image` crate, with EXIF orientation applied (phone photos).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::io::BufReader;
 
 use image::{DynamicImage, ImageDecoder, ImageReader};
 
-use crate::{DecodeConfig, DecodeError, Frame, Pixels, Probe, Window, check_size};
+use crate::{DecodeConfig, DecodeError, Frame, Pixels, Probe, Source, Window, check_size};
 
 fn image_error(e: image::ImageError) -> DecodeError {
     match e {
@@ -15,8 +15,11 @@ fn image_error(e: image::ImageError) -> DecodeError {
 }
 
 /// Reads the header only, so that a decompression bomb is refused before it expands.
-fn dimensions(path: &Path, config: &DecodeConfig) -> Result<(u32, u32), DecodeError> {
-    let (width, height) = ImageReader::open(path)?
+fn dimensions(
+    source: &(impl Source + ?Sized),
+    config: &DecodeConfig,
+) -> Result<(u32, u32), DecodeError> {
+    let (width, height) = ImageReader::new(BufReader::new(source.open()?))
         .with_guessed_format()?
         .into_dimensions()
         .map_err(image_error)?;
@@ -24,9 +27,12 @@ fn dimensions(path: &Path, config: &DecodeConfig) -> Result<(u32, u32), DecodeEr
     Ok((width, height))
 }
 
-fn decode(path: &Path, config: &DecodeConfig) -> Result<DynamicImage, DecodeError> {
-    dimensions(path, config)?;
-    let mut reader = ImageReader::open(path)?.with_guessed_format()?;
+fn decode(
+    source: &(impl Source + ?Sized),
+    config: &DecodeConfig,
+) -> Result<DynamicImage, DecodeError> {
+    dimensions(source, config)?;
+    let mut reader = ImageReader::new(BufReader::new(source.open()?)).with_guessed_format()?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(config.max_pixels.saturating_mul(8));
     reader.limits(limits);
@@ -37,8 +43,8 @@ fn decode(path: &Path, config: &DecodeConfig) -> Result<DynamicImage, DecodeErro
     Ok(image)
 }
 
-pub fn probe(path: &Path, config: &DecodeConfig) -> Result<Probe, DecodeError> {
-    let image = decode(path, config)?;
+pub fn probe(source: &(impl Source + ?Sized), config: &DecodeConfig) -> Result<Probe, DecodeError> {
+    let image = decode(source, config)?;
     let mut meta = BTreeMap::new();
     meta.insert("Colour".to_string(), format!("{:?}", image.color()));
     Ok(Probe {
@@ -49,8 +55,8 @@ pub fn probe(path: &Path, config: &DecodeConfig) -> Result<Probe, DecodeError> {
     })
 }
 
-pub fn frame(path: &Path, config: &DecodeConfig) -> Result<Frame, DecodeError> {
-    Ok(from_image(decode(path, config)?))
+pub fn frame(source: &(impl Source + ?Sized), config: &DecodeConfig) -> Result<Frame, DecodeError> {
+    Ok(from_image(decode(source, config)?))
 }
 
 /// Greyscale images keep their values (and so can be windowed); the rest become RGBA.

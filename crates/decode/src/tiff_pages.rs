@@ -1,15 +1,12 @@
 //! Multi-page TIFF (scanned documents): every page is a frame.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::BufReader;
-use std::path::Path;
 
 use image::{DynamicImage, GrayImage, ImageBuffer, RgbImage, RgbaImage};
 use tiff::ColorType;
 use tiff::decoder::{Decoder, DecodingResult, Limits};
 
-use crate::{DecodeConfig, DecodeError, Frame, Probe, check_size};
+use crate::{DecodeConfig, DecodeError, Frame, Probe, Reader, Source, check_size};
 
 fn tiff_error(e: tiff::TiffError) -> DecodeError {
     match e {
@@ -18,17 +15,17 @@ fn tiff_error(e: tiff::TiffError) -> DecodeError {
     }
 }
 
-fn open(path: &Path, config: &DecodeConfig) -> Result<Decoder<BufReader<File>>, DecodeError> {
+fn open<'a>(reader: Reader<'a>, config: &DecodeConfig) -> Result<Decoder<Reader<'a>>, DecodeError> {
     let mut limits = Limits::default();
     limits.decoding_buffer_size =
         usize::try_from(config.max_pixels.saturating_mul(8)).unwrap_or(usize::MAX);
     limits.intermediate_buffer_size = limits.decoding_buffer_size;
-    Decoder::new(BufReader::new(File::open(path)?))
+    Decoder::new(reader)
         .map(|d| d.with_limits(limits))
         .map_err(tiff_error)
 }
 
-fn page_count(decoder: &mut Decoder<BufReader<File>>) -> Result<u32, DecodeError> {
+fn page_count(decoder: &mut Decoder<Reader<'_>>) -> Result<u32, DecodeError> {
     let mut count = 1;
     while decoder.more_images() {
         decoder.next_image().map_err(tiff_error)?;
@@ -38,7 +35,7 @@ fn page_count(decoder: &mut Decoder<BufReader<File>>) -> Result<u32, DecodeError
 }
 
 fn read_page(
-    decoder: &mut Decoder<BufReader<File>>,
+    decoder: &mut Decoder<Reader<'_>>,
     config: &DecodeConfig,
 ) -> Result<DynamicImage, DecodeError> {
     let (width, height) = decoder.dimensions().map_err(tiff_error)?;
@@ -67,8 +64,8 @@ fn read_page(
     })
 }
 
-pub fn probe(path: &Path, config: &DecodeConfig) -> Result<Probe, DecodeError> {
-    let mut decoder = open(path, config)?;
+pub fn probe(reader: Reader<'_>, config: &DecodeConfig) -> Result<Probe, DecodeError> {
+    let mut decoder = open(reader, config)?;
     let first = read_page(&mut decoder, config)?;
     let frames = page_count(&mut decoder)?;
     let mut meta = BTreeMap::new();
@@ -81,10 +78,14 @@ pub fn probe(path: &Path, config: &DecodeConfig) -> Result<Probe, DecodeError> {
     })
 }
 
-pub fn frame(path: &Path, index: u32, config: &DecodeConfig) -> Result<Frame, DecodeError> {
-    let mut decoder = open(path, config)?;
+pub fn frame(
+    source: &(impl Source + ?Sized),
+    index: u32,
+    config: &DecodeConfig,
+) -> Result<Frame, DecodeError> {
+    let mut decoder = open(source.open()?, config)?;
     if index > 0 && decoder.seek_to_image(index as usize).is_err() {
-        let count = page_count(&mut open(path, config)?)?;
+        let count = page_count(&mut open(source.open()?, config)?)?;
         return Err(DecodeError::NoSuchFrame { index, count });
     }
     Ok(crate::raster::from_image(read_page(&mut decoder, config)?))

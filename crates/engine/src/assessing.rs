@@ -3,7 +3,6 @@
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use sr_models::Task;
 use ts_rs::TS;
 
 use crate::documents::CODING_MODEL;
+use crate::stored_file::StoredFile;
 use crate::wakeup::Wakeup;
 use crate::{Engine, EngineError, decode_format};
 
@@ -86,7 +86,7 @@ impl Engine {
 
     pub fn assess_status(&self) -> Result<AssessStatus, EngineError> {
         Ok(AssessStatus {
-            queue: self.catalog().job_counts()?,
+            queue: self.catalog()?.job_counts()?,
             running: self.assessor.running.load(Ordering::Relaxed),
         })
     }
@@ -127,21 +127,22 @@ impl Engine {
     ) -> Result<AssessReport, EngineError> {
         // Capture quality needs no model opened: it is queued before the models open, so
         // an item opened as the app starts is seen to be assessed (and goes first).
-        self.catalog()
+        self.catalog()?
             .enqueue_jobs(&[(JobKind::Quality, QUALITY_MODEL)])?;
         let wanted = self.wanted_jobs();
         let wanted: Vec<(JobKind, &str)> = wanted.iter().map(|(k, m)| (*k, m.as_str())).collect();
-        self.catalog().enqueue_jobs(&wanted)?;
+        self.catalog()?.enqueue_jobs(&wanted)?;
+        let blobs = self.catalog()?.blobs().clone();
         let start = (
             progress.done.load(Ordering::Relaxed),
             progress.failed.load(Ordering::Relaxed),
         );
         loop {
-            let jobs = self.catalog().due_jobs(CHUNK, item)?;
+            let jobs = self.catalog()?.due_jobs(CHUNK, item)?;
             if jobs.is_empty() {
                 break;
             }
-            let finished = self.run_jobs(jobs);
+            let finished = self.run_jobs(&blobs, jobs);
             for (_, outcome) in &finished {
                 let counter = if outcome.is_ok() {
                     &progress.done
@@ -150,23 +151,27 @@ impl Engine {
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
             }
-            self.catalog().finish_jobs(&finished)?;
+            self.catalog()?.finish_jobs(&finished)?;
         }
         Ok(AssessReport {
             ran: progress.done.load(Ordering::Relaxed) - start.0,
             failed: progress.failed.load(Ordering::Relaxed) - start.1,
-            queue: self.catalog().job_counts()?,
+            queue: self.catalog()?.job_counts()?,
         })
     }
 
     /// Runs a chunk of jobs, one item per worker at a time.
-    fn run_jobs(&self, jobs: Vec<Job>) -> Vec<(Job, Result<JobResult, String>)> {
+    fn run_jobs(
+        &self,
+        blobs: &sr_catalog::BlobStore,
+        jobs: Vec<Job>,
+    ) -> Vec<(Job, Result<JobResult, String>)> {
         let mut by_item: BTreeMap<i64, Vec<Job>> = BTreeMap::new();
         for job in jobs {
             by_item.entry(job.item_id).or_default().push(job);
         }
         let items: Vec<Vec<Job>> = by_item.into_values().collect();
-        crate::parallel::map_on_all_cores(&items, |jobs| self.run_item(jobs))
+        crate::parallel::map_on_all_cores(&items, |jobs| self.run_item(blobs, jobs))
             .into_iter()
             .flatten()
             .collect()
@@ -174,21 +179,25 @@ impl Engine {
 
     /// Runs one item's jobs: an image's first frame is decoded once, by the first job
     /// that needs it; a document is read page by page by its coding job.
-    fn run_item(&self, jobs: &[Job]) -> Vec<(Job, Result<JobResult, String>)> {
+    fn run_item(
+        &self,
+        blobs: &sr_catalog::BlobStore,
+        jobs: &[Job],
+    ) -> Vec<(Job, Result<JobResult, String>)> {
         let Some(first) = jobs.first() else {
             return Vec::new();
         };
-        let path = self.catalog().blob_path(&first.sha256);
+        let file = StoredFile::new(blobs.clone(), &first.sha256);
         let frame = OnceCell::new();
         jobs.iter()
-            .map(|job| (job.clone(), self.run_job(job, &path, &frame)))
+            .map(|job| (job.clone(), self.run_job(job, &file, &frame)))
             .collect()
     }
 
     /// A document's text and suggested codes, its text kept for the worklist's search.
-    fn code_job(&self, path: &Path, format: sr_catalog::Format) -> Result<JobResult, String> {
+    fn code_job(&self, file: &StoredFile, format: sr_catalog::Format) -> Result<JobResult, String> {
         let coding = self
-            .code_document(path, decode_format(format))
+            .code_document(file, decode_format(format))
             .map_err(|e| e.to_string())?;
         Ok(JobResult {
             model: ModelStamp {
@@ -236,7 +245,7 @@ impl Engine {
     fn run_job(
         &self,
         job: &Job,
-        path: &Path,
+        file: &StoredFile,
         frame: &OnceCell<Result<sr_decode::Frame, String>>,
     ) -> Result<JobResult, String> {
         let to_json = |v: serde_json::Result<serde_json::Value>| v.map_err(|e| e.to_string());
@@ -244,7 +253,7 @@ impl Engine {
             frame
                 .get_or_init(|| {
                     self.decoder
-                        .frame(path, decode_format(job.format), 0)
+                        .frame(file, decode_format(job.format), 0)
                         .map_err(|e| e.to_string())
                 })
                 .as_ref()
@@ -274,7 +283,7 @@ impl Engine {
                     text: None,
                 })
             }
-            JobKind::Coding => self.code_job(path, job.format),
+            JobKind::Coding => self.code_job(file, job.format),
         }
     }
 }

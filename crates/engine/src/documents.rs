@@ -97,13 +97,13 @@ impl Engine {
 
     fn read_document(
         &self,
-        path: &Path,
+        source: &(impl sr_decode::Source + ?Sized),
         format: sr_decode::Format,
     ) -> Result<DocumentText, EngineError> {
         let ocr = self.models.ocr().map_err(sr_ocr::DocumentError::from)?;
         let mut pages = Vec::new();
         let mut scanned = false;
-        sr_ocr::read_document(&ocr, &self.decoder, path, format, |index, page| {
+        sr_ocr::read_document(&ocr, &self.decoder, source, format, |index, page| {
             pages.push(match page {
                 Ok(text) => {
                     scanned |= text.source == sr_ocr::TextSource::Ocr;
@@ -128,11 +128,11 @@ impl Engine {
 
     pub(crate) fn code_document(
         &self,
-        path: &Path,
+        source: &(impl sr_decode::Source + ?Sized),
         format: sr_decode::Format,
     ) -> Result<DocumentCoding, EngineError> {
         let table = self.icd()?;
-        let text = self.read_document(path, format)?;
+        let text = self.read_document(source, format)?;
         let pages: Vec<PageText> = text.read_pages().cloned().collect();
         let encoder = self.models.encoder();
         let (matching, embed) = match &encoder {

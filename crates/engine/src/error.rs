@@ -24,6 +24,13 @@ pub enum EngineError {
     Icd(#[from] sr_icd::IcdError),
     #[error(transparent)]
     Coding(#[from] sr_coding::CodingError),
+    #[error(transparent)]
+    Key(#[from] crate::KeyError),
+    #[error(
+        "{0} decisions are not synced yet: sync them first (secondread sync), or say that \
+         they may be lost (--discard-unsynced)"
+    )]
+    Unsynced(u32),
     /// The signed-in reviewer may not do this (a role they do not hold).
     #[error("{0}")]
     NotPermitted(String),
@@ -46,6 +53,10 @@ impl EngineError {
             EngineError::Catalog(C::NotDecidable { .. } | C::WrongKind { .. }) => "not_decidable",
             EngineError::Catalog(C::NewerSchema { .. }) => "newer_schema",
             EngineError::Catalog(C::Io { .. }) => "io",
+            EngineError::Catalog(C::WrongKey(_)) => "key_lost",
+            EngineError::Key(crate::KeyError::Keyring(_)) => "keyring",
+            EngineError::Key(crate::KeyError::Io { .. }) => "io",
+            EngineError::Key(_) => "key_lost",
             EngineError::Catalog(_) => "catalogue",
             EngineError::Decode(sr_decode::DecodeError::NoSuchFrame { .. }) => "not_found",
             EngineError::Decode(_) => "decode",
@@ -75,6 +86,7 @@ impl EngineError {
             EngineError::Icd(_) | EngineError::Coding(sr_coding::CodingError::Icd(_)) => "icd",
             EngineError::Coding(sr_coding::CodingError::Meaning(_)) => "model",
             EngineError::NotPermitted(_) => "not_permitted",
+            EngineError::Unsynced(_) => "unsynced",
             EngineError::Invalid(_) => "invalid",
         }
     }

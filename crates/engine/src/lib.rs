@@ -7,17 +7,20 @@ mod assessing;
 mod documents;
 mod dto;
 mod error;
+mod forget;
 pub mod frame_wire;
 mod meaning;
 mod models;
 mod parallel;
 mod platform;
 mod pulls;
+mod stored_file;
 mod wakeup;
+mod workstation_key;
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use lru::LruCache;
 use sr_catalog::{
@@ -25,11 +28,13 @@ use sr_catalog::{
     NewVerdict, Role, Verdict, Worklist, WorklistQuery,
 };
 use sr_decode::{DecodeConfig, Decoder};
+use stored_file::StoredFile;
 
 pub use assessing::{AssessProgress, AssessReport, AssessStatus, QUALITY_MODEL};
 pub use documents::{CODING_MODEL, CodeConflict, DocumentCoding, DocumentText, PageOutcome};
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
+pub use forget::{Forgotten, forget_workstation};
 pub use models::{ICD_TABLE, ModelProblem, ModelView, ModelsView, QualityCheckView};
 pub use platform::SyncStatus;
 pub use pulls::{PullBoard, PullOutcome, SourceForm, SourceKind, SourceView, SourcesView};
@@ -41,6 +46,7 @@ pub use sr_models::{DevicePreference, Provider, ProviderKind, RuntimeConfig};
 pub use sr_ocr::{self as ocr, PageText};
 pub use sr_pull as pull;
 pub use sr_sync::{SyncOptions, SyncReport};
+pub use workstation_key::{AtRest, KeyError, forget_key};
 
 /// Encoded frames kept in memory for going back and forth between recent items.
 const FRAME_CACHE_ENTRIES: usize = 12;
@@ -58,6 +64,7 @@ pub struct EngineConfig {
     pub runtime: RuntimeConfig,
     /// The platform to sign in to and sync with; none: the demo session.
     pub platform: Option<PlatformConfig>,
+    pub at_rest: AtRest,
 }
 
 impl EngineConfig {
@@ -69,12 +76,18 @@ impl EngineConfig {
             model_dirs: Vec::new(),
             runtime: RuntimeConfig::default(),
             platform: None,
+            at_rest: AtRest::Encrypted,
         }
     }
 }
 
 pub struct Engine {
-    catalog: Mutex<Catalog>,
+    data_dir: PathBuf,
+    at_rest: AtRest,
+    /// Opened when first needed: work on a file outside the catalogue (OCR of a
+    /// file, a model's check) never needs the workstation's key.
+    catalog: OnceLock<Mutex<Catalog>>,
+    opening_catalog: Mutex<()>,
     decoder: Decoder,
     frames: Mutex<FrameCache>,
     models: models::ModelShelf,
@@ -89,7 +102,6 @@ pub struct Engine {
 
 impl Engine {
     pub fn open(config: EngineConfig) -> Result<Self, EngineError> {
-        let catalog = Catalog::open(&config.data_dir)?;
         let session = platform::Session::open(config.platform, &config.data_dir)?;
         let decoder = Decoder::new(DecodeConfig {
             pdfium_library: config.pdfium_library,
@@ -97,7 +109,10 @@ impl Engine {
         });
         let capacity = NonZeroUsize::new(FRAME_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
         Ok(Self {
-            catalog: Mutex::new(catalog),
+            data_dir: config.data_dir.clone(),
+            at_rest: config.at_rest,
+            catalog: OnceLock::new(),
+            opening_catalog: Mutex::new(()),
             decoder,
             frames: Mutex::new(LruCache::new(capacity)),
             models: models::ModelShelf::new(config.model_dirs, config.runtime),
@@ -109,10 +124,27 @@ impl Engine {
         })
     }
 
-    fn catalog(&self) -> MutexGuard<'_, Catalog> {
-        self.catalog
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The catalogue, opened with the workstation's key on first use.
+    fn catalog_mutex(&self) -> Result<&Mutex<Catalog>, EngineError> {
+        if let Some(catalog) = self.catalog.get() {
+            return Ok(catalog);
+        }
+        let _opening = lock(&self.opening_catalog);
+        if self.catalog.get().is_none() {
+            let catalog = workstation_key::open_store(&self.data_dir, self.at_rest)?;
+            let _ = self.catalog.set(Mutex::new(catalog));
+        }
+        Ok(self.catalog.get().expect("set above"))
+    }
+
+    fn catalog(&self) -> Result<MutexGuard<'_, Catalog>, EngineError> {
+        Ok(lock(self.catalog_mutex()?))
+    }
+
+    /// Opens the data dir's store now, so that a lost key or a locked keyring is said
+    /// at start rather than at the first click.
+    pub fn open_store(&self) -> Result<(), EngineError> {
+        self.catalog_mutex().map(|_| ())
     }
 
     pub fn session(&self) -> SessionInfo {
@@ -126,7 +158,7 @@ impl Engine {
             default_kind,
             source: format!("folder:{}", dir.display()),
         };
-        let mut report = self.catalog().import_dir(dir, &options)?;
+        let mut report = self.catalog()?.import_dir(dir, &options)?;
         report.failed.extend(self.probe_pending()?);
         Ok(report)
     }
@@ -136,14 +168,14 @@ impl Engine {
     /// that cannot be shown.
     pub fn probe_pending(&self) -> Result<Vec<ItemFailure>, EngineError> {
         const CHUNK: usize = 256;
-        let pending = self.catalog().pending_probes()?;
-        let blobs = self.catalog().blobs().clone();
+        let pending = self.catalog()?.pending_probes()?;
+        let blobs = self.catalog()?.blobs().clone();
         let mut failed = Vec::new();
         for chunk in pending.chunks(CHUNK) {
             let mut outcomes: Vec<(i64, sr_catalog::ProbeOutcome)> =
                 parallel::map_on_all_cores(chunk, |item| (item.id, self.probe_one(&blobs, item)));
             outcomes.sort_by_key(|(id, _)| *id);
-            let mut catalog = self.catalog();
+            let mut catalog = self.catalog()?;
             for (id, outcome) in &outcomes {
                 if let Err(reason) = outcome {
                     let record = catalog.item(*id)?;
@@ -169,7 +201,10 @@ impl Engine {
         item: &sr_catalog::PendingProbe,
     ) -> sr_catalog::ProbeOutcome {
         self.decoder
-            .probe(&blobs.path(&item.sha256), decode_format(item.format))
+            .probe(
+                &StoredFile::new(blobs.clone(), &item.sha256),
+                decode_format(item.format),
+            )
             .map(|p| (p.frames, serde_json::to_value(&p).unwrap_or_default()))
             .map_err(|e| e.to_string())
     }
@@ -184,7 +219,7 @@ impl Engine {
 
     /// The heat map a diagnosis model stored for an item, as PNG.
     pub fn heatmap(&self, item_id: i64, model_id: &str) -> Result<Option<Vec<u8>>, EngineError> {
-        Ok(self.catalog().heatmap(item_id, model_id)?)
+        Ok(self.catalog()?.heatmap(item_id, model_id)?)
     }
 
     /// Every installed model, its sha256 check and the device it runs on (each usable
@@ -233,7 +268,7 @@ impl Engine {
         let outcome = runtime.block_on(sr_pull::pull(
             store.as_ref(),
             source,
-            &self.catalog,
+            self.catalog_mutex()?,
             &options,
             progress,
         ));
@@ -254,13 +289,13 @@ impl Engine {
 
     pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, EngineError> {
         self.session.reviewer(query.role)?;
-        Ok(self.catalog().worklist(query)?)
+        Ok(self.catalog()?.worklist(query)?)
     }
 
     /// The review screen's view of an item; opening it puts it in review for the role.
     pub fn open_item(&self, id: i64, role: Role) -> Result<ItemView, EngineError> {
         self.session.reviewer(role)?;
-        let catalog = self.catalog();
+        let catalog = self.catalog()?;
         let item = catalog.item(id)?;
         if item.batch_kind != role.batch_kind() {
             return Err(EngineError::Invalid(format!(
@@ -318,7 +353,7 @@ impl Engine {
     }
 
     pub fn decide(&self, request: DecideRequest) -> Result<Verdict, EngineError> {
-        let verdict = self.catalog().record_verdict(NewVerdict {
+        let verdict = self.catalog()?.record_verdict(NewVerdict {
             item_id: request.item_id,
             decision: request.decision,
             note: request.note,
@@ -331,7 +366,7 @@ impl Engine {
     }
 
     pub fn verdicts(&self) -> Result<Vec<Verdict>, EngineError> {
-        Ok(self.catalog().verdicts(None)?)
+        Ok(self.catalog()?.verdicts(None)?)
     }
 
     /// One frame of an item, encoded for the viewer (see [`frame_wire`]).
@@ -345,18 +380,20 @@ impl Engine {
         if let Some(bytes) = cached {
             return Ok(bytes);
         }
-        let (path, format) = {
-            let catalog = self.catalog();
+        let (file, format) = {
+            let catalog = self.catalog()?;
             let item = catalog.item(id)?;
             if let Some(error) = item.error {
                 return Err(EngineError::Invalid(error));
             }
             match (item.sha256, item.format) {
-                (Some(sha), Some(format)) => (catalog.blob_path(&sha), format),
+                (Some(sha), Some(format)) => {
+                    (StoredFile::new(catalog.blobs().clone(), &sha), format)
+                }
                 _ => return Err(EngineError::Invalid("the item's file is not stored".into())),
             }
         };
-        let frame = self.decoder.frame(&path, decode_format(format), index)?;
+        let frame = self.decoder.frame(&file, decode_format(format), index)?;
         let bytes = Arc::new(frame_wire::encode(&frame));
         self.frames
             .lock()
@@ -364,6 +401,12 @@ impl Engine {
             .put((id, index), bytes.clone());
         Ok(bytes)
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn decode_format(format: sr_catalog::Format) -> sr_decode::Format {

@@ -179,11 +179,11 @@ impl Engine {
             .sync_running
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(runtime.block_on(sr_sync::sync(&self.catalog, auth, options))?)
+        Ok(runtime.block_on(sr_sync::sync(self.catalog_mutex()?, auth, options))?)
     }
 
     pub fn sync_status(&self) -> Result<SyncStatus, EngineError> {
-        let catalog = self.catalog();
+        let catalog = self.catalog()?;
         Ok(SyncStatus {
             session: self.session(),
             outbox: catalog.outbox_counts()?,
@@ -199,7 +199,10 @@ impl Engine {
         loop {
             self.sync_wakeup.wait(wait);
             let live = matches!(self.session.info().mode.as_str(), "signed_in");
-            let pending = self.catalog().outbox_pending().unwrap_or(0);
+            let pending = self
+                .catalog()
+                .and_then(|c| Ok(c.outbox_pending()?))
+                .unwrap_or(0);
             if !live || pending == 0 {
                 wait = SYNC_EVERY;
                 continue;
@@ -223,6 +226,6 @@ impl Engine {
 
     /// Sends the decisions the platform refused again (after a role was granted).
     pub fn retry_failed(&self) -> Result<usize, EngineError> {
-        Ok(self.catalog().outbox_retry_failed()?)
+        Ok(self.catalog()?.outbox_retry_failed()?)
     }
 }

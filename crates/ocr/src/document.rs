@@ -2,9 +2,7 @@
 //! written; any other page (a scan, a TIFF page, a photo) is rendered and read by OCR.
 //! Each page is dropped before the next is decoded.
 
-use std::path::Path;
-
-use sr_decode::{DecodeError, Decoder, Format, TextLayer};
+use sr_decode::{DecodeError, Decoder, Format, Source, TextLayer};
 
 use crate::{Corner, Ocr, OcrError, PageText, Quad, TextLine, TextSource, Turn};
 
@@ -16,20 +14,20 @@ pub enum DocumentError {
     Ocr(#[from] OcrError),
 }
 
-/// Reads every page of `path` in order, handing each page's text (or why that page
+/// Reads every page of `source` in order, handing each page's text (or why that page
 /// could not be read) to `page` as soon as it is read. Fails as a whole only when the
 /// document cannot be opened at all (corrupt, encrypted, no pages). Returns the number
 /// of pages.
 pub fn read_document(
     ocr: &Ocr,
     decoder: &Decoder,
-    path: &Path,
+    source: &(impl Source + ?Sized),
     format: Format,
     mut page: impl FnMut(u32, Result<PageText, DocumentError>),
 ) -> Result<u32, DocumentError> {
-    let count = decoder.page_count(path, format)?;
+    let count = decoder.page_count(source, format)?;
     for index in 0..count {
-        page(index, read_page(ocr, decoder, path, format, index));
+        page(index, read_page(ocr, decoder, source, format, index));
     }
     Ok(count)
 }
@@ -37,14 +35,14 @@ pub fn read_document(
 fn read_page(
     ocr: &Ocr,
     decoder: &Decoder,
-    path: &Path,
+    source: &(impl Source + ?Sized),
     format: Format,
     index: u32,
 ) -> Result<PageText, DocumentError> {
-    if let Some(layer) = decoder.text_layer(path, format, index)? {
+    if let Some(layer) = decoder.text_layer(source, format, index)? {
         return Ok(from_text_layer(index, layer));
     }
-    let frame = decoder.frame(path, format, index)?;
+    let frame = decoder.frame(source, format, index)?;
     let image = sr_assess::displayed_rgb8(&frame);
     drop(frame);
     Ok(ocr.read(index, &image)?)

@@ -172,8 +172,13 @@ pub async fn put_batch(
     put(store, &format!("{tenant}/{batch}/batch.json"), &manifest).await;
 }
 
+/// The catalogue, encrypted as every real one is, under one key per test process so
+/// that a test can close and reopen it.
 pub fn open_catalog(dir: &std::path::Path) -> Mutex<Catalog> {
-    Mutex::new(Catalog::open(dir).unwrap())
+    static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let secret = SECRET.get_or_init(|| sr_catalog::StoreKey::generate().to_secret().to_string());
+    let key = sr_catalog::StoreKey::from_secret(secret).expect("a well-formed key");
+    Mutex::new(Catalog::open(dir, &sr_catalog::Protection::Encrypted(key)).unwrap())
 }
 
 /// A whole pull with fresh progress counters.

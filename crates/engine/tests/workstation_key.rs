@@ -1,0 +1,131 @@
+//! The workstation's key in the real OS keyring (`make test` runs the tests in a private
+//! D-Bus session with gnome-keyring): made on first use, needed to read anything back,
+//! its loss said clearly, and `forget` starting the workstation over.
+
+use std::path::{Path, PathBuf};
+
+use sr_engine::catalog::{BatchKind, Decision, DiagnosisDecision, Role, WorklistQuery};
+use sr_engine::{DecideRequest, Engine, EngineConfig, EngineError};
+
+fn engine(data_dir: &Path) -> Engine {
+    Engine::open(EngineConfig::new(data_dir.to_owned())).unwrap()
+}
+
+fn query() -> WorklistQuery {
+    WorklistQuery {
+        role: Role::Doctor,
+        tenant: None,
+        batch: None,
+        state: None,
+        limit: 100,
+        sort: Default::default(),
+        text: None,
+    }
+}
+
+/// A folder of two items, the first decided.
+fn decided(data_dir: &Path) -> tempfile::TempDir {
+    let src = tempfile::tempdir().unwrap();
+    let batch = src.path().join("clinic-a").join("b1");
+    std::fs::create_dir_all(&batch).unwrap();
+    for (name, grey) in [("a.png", 40), ("b.png", 200)] {
+        image::GrayImage::from_pixel(16, 16, image::Luma([grey]))
+            .save(batch.join(name))
+            .unwrap();
+    }
+    let engine = engine(data_dir);
+    engine.import(src.path(), BatchKind::Imaging).unwrap();
+    let id = engine.worklist(&query()).unwrap().rows[0].id;
+    engine
+        .decide(DecideRequest {
+            item_id: id,
+            role: Role::Doctor,
+            decision: Decision::Diagnosis(DiagnosisDecision::Agree),
+            note: String::new(),
+            time_spent_ms: 10,
+        })
+        .unwrap();
+    src
+}
+
+fn keyring_entry(data_dir: &Path) -> keyring::Entry {
+    let dir: PathBuf = data_dir.canonicalize().unwrap();
+    keyring::Entry::new("secondread", &format!("store:{}", dir.display())).unwrap()
+}
+
+#[test]
+fn the_key_is_made_once_kept_in_the_keyring_and_reopens_the_data() {
+    let data = tempfile::tempdir().unwrap();
+    let _src = decided(data.path());
+    let secret = keyring_entry(data.path()).get_password().unwrap();
+    assert_eq!(secret.len(), 128, "two 32-byte keys, in hex");
+    assert!(
+        !std::fs::read_dir(data.path())
+            .unwrap()
+            .any(|e| std::fs::read(e.unwrap().path())
+                .is_ok_and(|b| { b.windows(secret.len()).any(|w| w == secret.as_bytes()) })),
+        "the key never sits in a file"
+    );
+    let reopened = engine(data.path());
+    assert_eq!(reopened.worklist(&query()).unwrap().rows.len(), 2);
+    assert_eq!(reopened.verdicts().unwrap().len(), 1);
+    assert_eq!(
+        keyring_entry(data.path()).get_password().unwrap(),
+        secret,
+        "the key is not made again"
+    );
+}
+
+#[test]
+fn a_lost_key_is_a_clear_error_and_forget_starts_over() {
+    let data = tempfile::tempdir().unwrap();
+    let _src = decided(data.path());
+    keyring_entry(data.path()).delete_credential().unwrap();
+
+    let engine = engine(data.path());
+    let error = engine.worklist(&query()).unwrap_err();
+    assert_eq!(error.code(), "key_lost");
+    let message = error.to_string();
+    assert!(
+        message.contains("not yet synced are lost") && message.contains("secondread forget"),
+        "{message}"
+    );
+    assert!(
+        keyring_entry(data.path()).get_password().is_err(),
+        "no new key is made over data the old one encrypted"
+    );
+    drop(engine);
+
+    let forgotten =
+        sr_engine::forget_workstation(EngineConfig::new(data.path().into()), false).unwrap();
+    assert_eq!(
+        forgotten.discarded_unsynced, None,
+        "the lost store cannot be counted"
+    );
+    let fresh = self::engine(data.path());
+    assert!(fresh.worklist(&query()).unwrap().rows.is_empty());
+}
+
+#[test]
+fn forget_refuses_while_decisions_wait_to_sync_unless_told_to_discard_them() {
+    let data = tempfile::tempdir().unwrap();
+    let _src = decided(data.path());
+    let config = || EngineConfig::new(data.path().into());
+
+    let refused = sr_engine::forget_workstation(config(), false).unwrap_err();
+    assert!(matches!(refused, EngineError::Unsynced(1)), "{refused}");
+    assert_eq!(
+        engine(data.path()).verdicts().unwrap().len(),
+        1,
+        "nothing was deleted"
+    );
+
+    let forgotten = sr_engine::forget_workstation(config(), true).unwrap();
+    assert_eq!(forgotten.discarded_unsynced, Some(1));
+    assert!(
+        keyring_entry(data.path()).get_password().is_err(),
+        "the key is gone"
+    );
+    assert!(!data.path().join("blobs").exists());
+    assert!(engine(data.path()).verdicts().unwrap().is_empty());
+}
