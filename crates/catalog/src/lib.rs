@@ -4,6 +4,7 @@
 //! One SQLite database per data dir (WAL, synchronous FULL: a decision that returned
 //! is on disk, whatever happens to the process next).
 
+mod audit;
 mod batches;
 mod blobs;
 mod import;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use audit::{AuditAction, AuditCheck, AuditEvent, AuditFilter, AuditProblem, AuditRecord};
 pub use batches::{BatchEntry, BatchHeader, ImportReport, ItemFailure};
 pub use blobs::{BlobError, BlobReader, BlobStore, BlobWriter, StoredBlob};
 pub use import::ImportOptions;

@@ -168,6 +168,36 @@ const MIGRATIONS: &[&str] = &[
 
     CREATE VIRTUAL TABLE document_text USING fts5(text, tokenize = 'porter unicode61');
     "#,
+    // 6: the audit trail: who did what to which item, from which workstation; each record
+    // carries the hash of the one before, so an edit or a deletion shows. The
+    // workstation's own id is made once, here.
+    r#"
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        actor_subject TEXT NOT NULL,
+        actor_username TEXT NOT NULL,
+        workstation TEXT NOT NULL,
+        action TEXT NOT NULL,
+        item_id INTEGER,
+        tenant TEXT,
+        item_sha256 TEXT,
+        detail TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_log_item ON audit_log(item_id);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+
+    CREATE TABLE workstation (
+        id TEXT NOT NULL
+    ) STRICT;
+    INSERT INTO workstation (id) VALUES (lower(hex(randomblob(16))));
+    "#,
 ];
 
 /// Brings the database schema up to the newest version.

@@ -155,6 +155,25 @@ pub enum Verb {
         #[command(subcommand)]
         action: SourceAction,
     },
+    /// The audit trail: who opened, viewed, decided or searched what, when, and from
+    /// which workstation (`audit verify` checks its hash chain).
+    #[command(args_conflicts_with_subcommands = true)]
+    Audit {
+        #[command(subcommand)]
+        check: Option<AuditCheckArg>,
+        /// Only this person's records (username or subject).
+        #[arg(long)]
+        user: Option<String>,
+        /// Only this item's records (an id as `items` lists them).
+        #[arg(long)]
+        item: Option<i64>,
+        /// From this time on (RFC 3339, or a date).
+        #[arg(long)]
+        since: Option<String>,
+        /// Up to this time (RFC 3339, or a date: that whole day).
+        #[arg(long)]
+        until: Option<String>,
+    },
     /// Forget this workstation: delete the data dir's key, its pulled items, results and
     /// decisions, and the session. Refused while decisions wait to be synced, unless
     /// `--discard-unsynced` says to lose them.
@@ -205,6 +224,12 @@ pub enum IcdAction {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCheckArg {
+    /// Walk the hash chain; name every record edited or deleted (exit 1 if any).
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -398,6 +423,59 @@ fn execute(
         Verb::Source {
             action: SourceAction::SetSecret { name },
         } => set_secret(&name, json),
+        Verb::Audit {
+            check: Some(AuditCheckArg::Verify),
+            ..
+        } => {
+            let check = Engine::open(config)?.verify_audit()?;
+            emit(json, &check, || {
+                let mut text = format!("{} audit records\n", check.records);
+                for p in &check.problems {
+                    text.push_str(&format!("{}\n", p.problem));
+                }
+                if check.problems.is_empty() {
+                    text.push_str("the hash chain is intact\n");
+                }
+                text
+            })?;
+            match check.problems.len() {
+                0 => Ok(()),
+                n => Err(EngineError::AuditBroken(n)),
+            }
+        }
+        Verb::Audit {
+            check: None,
+            user,
+            item,
+            since,
+            until,
+        } => {
+            let records =
+                Engine::open(config)?.audit_records(&sr_engine::catalog::AuditFilter {
+                    user,
+                    item_id: item,
+                    since,
+                    until,
+                })?;
+            emit(json, &records, || {
+                records
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{:>6}  {}  {:<14} {:<16} item {:<6} {}\n",
+                            r.seq,
+                            r.at,
+                            r.action.as_str(),
+                            r.actor_username,
+                            r.item_id
+                                .map(|i| i.to_string())
+                                .unwrap_or_else(|| "-".into()),
+                            r.detail.as_ref().map(|d| d.to_string()).unwrap_or_default()
+                        )
+                    })
+                    .collect()
+            })
+        }
         Verb::Forget { discard_unsynced } => {
             let report = sr_engine::forget_workstation(config, discard_unsynced)?;
             emit(json, &report, || {

@@ -174,8 +174,16 @@ impl Engine {
     }
 
     /// ICD-10-CM codes by number or words, best first.
+    /// Codes by number or words; the search is audited by how many it found, never by
+    /// what was typed (a coder may type anything).
     pub fn icd_search(&self, query: &str, limit: usize) -> Result<Vec<CodeHit>, EngineError> {
-        Ok(self.icd()?.search(query, limit)?)
+        let hits = self.icd()?.search(query, limit)?;
+        self.audit(
+            sr_catalog::AuditAction::CodeSearched,
+            None,
+            Some(serde_json::json!({"results": hits.len()})),
+        )?;
+        Ok(hits)
     }
 
     /// The Excludes1 notes that bar two of a coder's chosen codes from going together.

@@ -31,6 +31,8 @@ pub enum EngineError {
          they may be lost (--discard-unsynced)"
     )]
     Unsynced(u32),
+    #[error("the audit trail was tampered with: {0} records edited or deleted")]
+    AuditBroken(usize),
     /// The signed-in reviewer may not do this (a role they do not hold).
     #[error("{0}")]
     NotPermitted(String),
@@ -87,6 +89,7 @@ impl EngineError {
             EngineError::Coding(sr_coding::CodingError::Meaning(_)) => "model",
             EngineError::NotPermitted(_) => "not_permitted",
             EngineError::Unsynced(_) => "unsynced",
+            EngineError::AuditBroken(_) => "audit_broken",
             EngineError::Invalid(_) => "invalid",
         }
     }

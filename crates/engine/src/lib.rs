@@ -4,6 +4,7 @@
 //! Lower crates never depend on this one; transport types live here only.
 
 mod assessing;
+mod audit_trail;
 mod documents;
 mod dto;
 mod error;
@@ -131,7 +132,13 @@ impl Engine {
         }
         let _opening = lock(&self.opening_catalog);
         if self.catalog.get().is_none() {
-            let catalog = workstation_key::open_store(&self.data_dir, self.at_rest)?;
+            let mut catalog = workstation_key::open_store(&self.data_dir, self.at_rest)?;
+            catalog.record_audit(sr_catalog::AuditEvent {
+                action: sr_catalog::AuditAction::Opened,
+                actor: self.session.actor(),
+                item_id: None,
+                detail: None,
+            })?;
             let _ = self.catalog.set(Mutex::new(catalog));
         }
         Ok(self.catalog.get().expect("set above"))
@@ -294,8 +301,8 @@ impl Engine {
 
     /// The review screen's view of an item; opening it puts it in review for the role.
     pub fn open_item(&self, id: i64, role: Role) -> Result<ItemView, EngineError> {
-        self.session.reviewer(role)?;
-        let catalog = self.catalog()?;
+        let reviewer = self.session.reviewer(role)?;
+        let mut catalog = self.catalog()?;
         let item = catalog.item(id)?;
         if item.batch_kind != role.batch_kind() {
             return Err(EngineError::Invalid(format!(
@@ -305,6 +312,12 @@ impl Engine {
             )));
         }
         let kind = role.verdict_kind();
+        catalog.record_audit(sr_catalog::AuditEvent {
+            action: sr_catalog::AuditAction::ItemViewed,
+            actor: reviewer,
+            item_id: Some(id),
+            detail: Some(serde_json::json!({"role": role.as_str()})),
+        })?;
         if item.error.is_none() {
             catalog.mark_opened(id, kind)?;
         }
@@ -353,14 +366,21 @@ impl Engine {
     }
 
     pub fn decide(&self, request: DecideRequest) -> Result<Verdict, EngineError> {
+        let reviewer = self.session.reviewer(request.role)?;
         let verdict = self.catalog()?.record_verdict(NewVerdict {
             item_id: request.item_id,
             decision: request.decision,
             note: request.note,
-            reviewer: self.session.reviewer(request.role)?,
+            reviewer: reviewer.clone(),
             role: request.role,
             time_spent_ms: request.time_spent_ms,
         })?;
+        self.audit_as(
+            reviewer,
+            sr_catalog::AuditAction::Decided,
+            Some(request.item_id),
+            Some(serde_json::json!({"verdict": verdict.uuid, "kind": verdict.decision.kind().as_str()})),
+        )?;
         self.sync_wakeup.wake();
         Ok(verdict)
     }

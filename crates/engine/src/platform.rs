@@ -109,6 +109,27 @@ impl Session {
         }
     }
 
+    /// Who the audit trail names for what is done without a role: the signed-in
+    /// person, the demo session, or nobody yet.
+    pub(crate) fn actor(&self) -> Reviewer {
+        match self {
+            Session::Demo => Reviewer {
+                subject: "demo".into(),
+                username: "demo".into(),
+            },
+            Session::Platform { auth, .. } => match auth.identity() {
+                Some(identity) => Reviewer {
+                    subject: identity.subject,
+                    username: identity.username,
+                },
+                None => Reviewer {
+                    subject: String::new(),
+                    username: "(signed out)".into(),
+                },
+            },
+        }
+    }
+
     /// The reviewer a decision in this role is filed under, if the session holds the role.
     pub(crate) fn reviewer(&self, role: Role) -> Result<Reviewer, EngineError> {
         match self {
@@ -155,19 +176,26 @@ impl Engine {
     pub fn finish_login(&self, pending: PendingLogin) -> Result<SessionInfo, EngineError> {
         let (auth, runtime) = self.session.platform()?;
         runtime.block_on(auth.finish_login(pending, sr_auth::LOGIN_TIMEOUT))?;
+        self.audit(sr_catalog::AuditAction::SignedIn, None, None)?;
         Ok(self.session())
     }
 
     pub fn device_login(&self, show: impl FnOnce(&DeviceCode)) -> Result<SessionInfo, EngineError> {
         let (auth, runtime) = self.session.platform()?;
         runtime.block_on(auth.device_login(show))?;
+        self.audit(sr_catalog::AuditAction::SignedIn, None, None)?;
         Ok(self.session())
     }
 
     /// Signs out: ends the realm's session if it can be reached, wipes the tokens here.
-    /// Decisions not yet synced stay in the outbox for the next sign-in.
+    /// Decisions not yet synced stay in the outbox for the next sign-in. Signing out
+    /// takes access away, so it goes on even when the trail cannot be written (a lost
+    /// key); every other action stops there.
     pub fn logout(&self) -> Result<SignOut, EngineError> {
         let (auth, runtime) = self.session.platform()?;
+        if let Err(e) = self.audit(sr_catalog::AuditAction::SignedOut, None, None) {
+            eprintln!("secondread: signing out unrecorded: {e}");
+        }
         Ok(runtime.block_on(auth.logout()))
     }
 

@@ -2,51 +2,12 @@
 //! D-Bus session with gnome-keyring): made on first use, needed to read anything back,
 //! its loss said clearly, and `forget` starting the workstation over.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use sr_engine::catalog::{BatchKind, Decision, DiagnosisDecision, Role, WorklistQuery};
-use sr_engine::{DecideRequest, Engine, EngineConfig, EngineError};
-
-fn engine(data_dir: &Path) -> Engine {
-    Engine::open(EngineConfig::new(data_dir.to_owned())).unwrap()
-}
-
-fn query() -> WorklistQuery {
-    WorklistQuery {
-        role: Role::Doctor,
-        tenant: None,
-        batch: None,
-        state: None,
-        limit: 100,
-        sort: Default::default(),
-        text: None,
-    }
-}
-
-/// A folder of two items, the first decided.
-fn decided(data_dir: &Path) -> tempfile::TempDir {
-    let src = tempfile::tempdir().unwrap();
-    let batch = src.path().join("clinic-a").join("b1");
-    std::fs::create_dir_all(&batch).unwrap();
-    for (name, grey) in [("a.png", 40), ("b.png", 200)] {
-        image::GrayImage::from_pixel(16, 16, image::Luma([grey]))
-            .save(batch.join(name))
-            .unwrap();
-    }
-    let engine = engine(data_dir);
-    engine.import(src.path(), BatchKind::Imaging).unwrap();
-    let id = engine.worklist(&query()).unwrap().rows[0].id;
-    engine
-        .decide(DecideRequest {
-            item_id: id,
-            role: Role::Doctor,
-            decision: Decision::Diagnosis(DiagnosisDecision::Agree),
-            note: String::new(),
-            time_spent_ms: 10,
-        })
-        .unwrap();
-    src
-}
+use common::{decided, engine, query};
+use sr_engine::{EngineConfig, EngineError};
 
 fn keyring_entry(data_dir: &Path) -> keyring::Entry {
     let dir: PathBuf = data_dir.canonicalize().unwrap();

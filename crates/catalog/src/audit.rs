@@ -1,0 +1,334 @@
+//! The audit trail: who opened, viewed, decided or searched what, when, from which
+//! workstation. Records name items by id and content address, never by anything a
+//! patient could be known by. Append-only, and hash-chained: each record carries the
+//! hash of the one before, so `verify` finds a record edited or deleted in the file.
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use ts_rs::TS;
+
+use crate::{Catalog, CatalogError, Reviewer, now_rfc3339};
+
+/// The first record's "previous hash".
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// The app (or a verb) opened this workstation's data.
+    Opened,
+    ItemViewed,
+    Decided,
+    CodeSearched,
+    SignedIn,
+    SignedOut,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Opened => "opened",
+            AuditAction::ItemViewed => "item_viewed",
+            AuditAction::Decided => "decided",
+            AuditAction::CodeSearched => "code_searched",
+            AuditAction::SignedIn => "signed_in",
+            AuditAction::SignedOut => "signed_out",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [
+            AuditAction::Opened,
+            AuditAction::ItemViewed,
+            AuditAction::Decided,
+            AuditAction::CodeSearched,
+            AuditAction::SignedIn,
+            AuditAction::SignedOut,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+/// What happened, as the engine reports it.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub action: AuditAction,
+    pub actor: Reviewer,
+    pub item_id: Option<i64>,
+    /// Ids and counts only (a verdict's uuid, how many codes a search found).
+    pub detail: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub uuid: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor_subject: String,
+    pub actor_username: String,
+    pub workstation: String,
+    pub action: AuditAction,
+    pub item_id: Option<i64>,
+    pub tenant: Option<String>,
+    pub item_sha256: Option<String>,
+    #[ts(type = "unknown")]
+    pub detail: Option<serde_json::Value>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Which records to read; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// The actor's username or subject.
+    pub user: Option<String>,
+    pub item_id: Option<i64>,
+    /// RFC 3339 bounds (a date alone, `2026-12-06`, works as a prefix bound).
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+/// What `verify` found: how many records, and each break in the chain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditCheck {
+    pub records: u64,
+    pub problems: Vec<AuditProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditProblem {
+    /// The record that was edited or deleted.
+    pub seq: i64,
+    pub problem: String,
+}
+
+/// The fields a record's hash covers, as stored.
+struct Stored {
+    seq: i64,
+    uuid: String,
+    at: String,
+    actor_subject: String,
+    actor_username: String,
+    workstation: String,
+    action: String,
+    item_id: Option<i64>,
+    tenant: Option<String>,
+    item_sha256: Option<String>,
+    detail: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl Stored {
+    fn digest(&self) -> String {
+        let item_id = self.item_id.map(|i| i.to_string());
+        let fields: [&str; 11] = [
+            &self.prev_hash,
+            &self.uuid,
+            &self.at,
+            &self.actor_subject,
+            &self.actor_username,
+            &self.workstation,
+            &self.action,
+            item_id.as_deref().unwrap_or(""),
+            self.tenant.as_deref().unwrap_or(""),
+            self.item_sha256.as_deref().unwrap_or(""),
+            self.detail.as_deref().unwrap_or(""),
+        ];
+        let mut hasher = Sha256::new();
+        for field in fields {
+            // Length-prefixed, so that no two records' fields run into the same bytes.
+            hasher.update((field.len() as u64).to_be_bytes());
+            hasher.update(field.as_bytes());
+        }
+        hex::encode(hasher.finalize())
+    }
+
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Stored {
+            seq: r.get(0)?,
+            uuid: r.get(1)?,
+            at: r.get(2)?,
+            actor_subject: r.get(3)?,
+            actor_username: r.get(4)?,
+            workstation: r.get(5)?,
+            action: r.get(6)?,
+            item_id: r.get(7)?,
+            tenant: r.get(8)?,
+            item_sha256: r.get(9)?,
+            detail: r.get(10)?,
+            prev_hash: r.get(11)?,
+            hash: r.get(12)?,
+        })
+    }
+
+    fn record(self) -> AuditRecord {
+        AuditRecord {
+            seq: self.seq,
+            uuid: self.uuid,
+            at: self.at,
+            actor_subject: self.actor_subject,
+            actor_username: self.actor_username,
+            workstation: self.workstation,
+            action: AuditAction::parse(&self.action).unwrap_or(AuditAction::Opened),
+            item_id: self.item_id,
+            tenant: self.tenant,
+            item_sha256: self.item_sha256,
+            detail: self.detail.and_then(|d| serde_json::from_str(&d).ok()),
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        }
+    }
+}
+
+const COLUMNS: &str = "seq, uuid, at, actor_subject, actor_username, workstation, action, \
+                       item_id, tenant, item_sha256, detail, prev_hash, hash";
+
+impl Catalog {
+    /// This workstation's id, made once with the catalogue.
+    pub fn workstation_id(&self) -> Result<String, CatalogError> {
+        Ok(self
+            .conn
+            .query_row("SELECT id FROM workstation", [], |r| r.get(0))?)
+    }
+
+    /// Appends a record to the trail. The previous record is read and the new one
+    /// written in one write transaction, so two processes never fork the chain.
+    pub fn record_audit(&mut self, event: AuditEvent) -> Result<AuditRecord, CatalogError> {
+        let workstation = self.workstation_id()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let prev_hash: String = tx
+            .query_row(
+                "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_else(|| GENESIS.to_string());
+        let (tenant, item_sha256) = match event.item_id {
+            Some(id) => tx
+                .query_row(
+                    "SELECT b.tenant, i.blob_sha256 FROM items i JOIN batches b ON b.id = i.batch_id
+                     WHERE i.id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .unwrap_or((None, None)),
+            None => (None, None),
+        };
+        let seq: i64 =
+            tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM audit_log", [], |r| {
+                r.get(0)
+            })?;
+        let mut stored = Stored {
+            seq,
+            uuid: uuid::Uuid::now_v7().to_string(),
+            at: now_rfc3339(),
+            actor_subject: event.actor.subject,
+            actor_username: event.actor.username,
+            workstation,
+            action: event.action.as_str().to_string(),
+            item_id: event.item_id,
+            tenant,
+            item_sha256,
+            detail: event.detail.map(|d| d.to_string()),
+            prev_hash,
+            hash: String::new(),
+        };
+        stored.hash = stored.digest();
+        tx.execute(
+            &format!(
+                "INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            ),
+            params![
+                stored.seq,
+                stored.uuid,
+                stored.at,
+                stored.actor_subject,
+                stored.actor_username,
+                stored.workstation,
+                stored.action,
+                stored.item_id,
+                stored.tenant,
+                stored.item_sha256,
+                stored.detail,
+                stored.prev_hash,
+                stored.hash,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(stored.record())
+    }
+
+    /// The records the filter lets through, oldest first.
+    pub fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, CatalogError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM audit_log
+             WHERE (?1 IS NULL OR actor_username = ?1 OR actor_subject = ?1)
+               AND (?2 IS NULL OR item_id = ?2)
+               AND (?3 IS NULL OR at >= ?3)
+               AND (?4 IS NULL OR substr(at, 1, length(?4)) <= ?4)
+             ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map(
+            params![filter.user, filter.item_id, filter.since, filter.until],
+            Stored::from_row,
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?.record());
+        }
+        Ok(out)
+    }
+
+    /// Walks the chain from the first record: a record whose content no longer matches
+    /// its hash was edited; a gap in the sequence, or a record whose previous hash
+    /// matches nothing, means records were deleted.
+    pub fn verify_audit(&self) -> Result<AuditCheck, CatalogError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
+        let rows = stmt.query_map([], Stored::from_row)?;
+        let mut check = AuditCheck {
+            records: 0,
+            problems: Vec::new(),
+        };
+        let (mut last_seq, mut last_hash) = (0i64, GENESIS.to_string());
+        for row in rows {
+            let row = row?;
+            check.records += 1;
+            if row.seq > last_seq + 1 {
+                for seq in last_seq + 1..row.seq {
+                    check.problems.push(AuditProblem {
+                        seq,
+                        problem: format!("record {seq} was deleted"),
+                    });
+                }
+            } else if row.prev_hash != last_hash {
+                check.problems.push(AuditProblem {
+                    seq: row.seq - 1,
+                    problem: format!(
+                        "record {} was changed after record {} was written",
+                        row.seq - 1,
+                        row.seq
+                    ),
+                });
+            }
+            if row.digest() != row.hash {
+                check.problems.push(AuditProblem {
+                    seq: row.seq,
+                    problem: format!("record {} was edited", row.seq),
+                });
+            }
+            last_seq = row.seq;
+            last_hash = row.hash;
+        }
+        Ok(check)
+    }
+}

@@ -1,0 +1,44 @@
+//! What the engine writes to the audit trail, and how front ends read and check it.
+//! A record that cannot be written stops the action it records (signing out aside).
+
+use sr_catalog::{AuditAction, AuditCheck, AuditEvent, AuditFilter, AuditRecord, Reviewer};
+
+use crate::{Engine, EngineError};
+
+impl Engine {
+    /// Records an action by the session's person (the signed-in reviewer, or the demo).
+    pub(crate) fn audit(
+        &self,
+        action: AuditAction,
+        item_id: Option<i64>,
+        detail: Option<serde_json::Value>,
+    ) -> Result<(), EngineError> {
+        self.audit_as(self.session.actor(), action, item_id, detail)
+    }
+
+    pub(crate) fn audit_as(
+        &self,
+        actor: Reviewer,
+        action: AuditAction,
+        item_id: Option<i64>,
+        detail: Option<serde_json::Value>,
+    ) -> Result<(), EngineError> {
+        self.catalog()?.record_audit(AuditEvent {
+            action,
+            actor,
+            item_id,
+            detail,
+        })?;
+        Ok(())
+    }
+
+    /// The audit records the filter lets through, oldest first.
+    pub fn audit_records(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, EngineError> {
+        Ok(self.catalog()?.audit(filter)?)
+    }
+
+    /// Walks the trail's hash chain and names each record edited or deleted.
+    pub fn verify_audit(&self) -> Result<AuditCheck, EngineError> {
+        Ok(self.catalog()?.verify_audit()?)
+    }
+}
