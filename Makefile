@@ -78,8 +78,8 @@ export SECONDREAD_ICD_SOURCE := $(abspath $(ICD_SOURCE))
 
 ## Opens SecondRead on the bundled demo data (local folder source, demo session, no login).
 run: build demo-data
-	$(APP) --data-dir $(RUN_DATA) import $(DEMO)
-	$(APP) --data-dir $(RUN_DATA)
+	$(APP) --data-dir $(RUN_DATA) --demo import $(DEMO)
+	$(APP) --data-dir $(RUN_DATA) --demo
 
 ## Installs everything, then runs every check and test.
 test: test-build demo-data lint check-licences cargo-test e2e

@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "assess_status",
     "icd_search",
     "icd_conflicts",
+    "connect_platform",
     "sign_in",
     "sign_out",
     "sync_status",

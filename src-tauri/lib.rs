@@ -66,6 +66,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             commands::assess_status,
             commands::icd_search,
             commands::icd_conflicts,
+            platform::connect_platform,
             platform::sign_in,
             platform::sign_out,
             platform::sync_status,

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use sr_engine::{Engine, ErrorReport, SessionInfo, SyncOptions, SyncReport, SyncStatus};
+use sr_engine::{
+    Engine, ErrorReport, PlatformForm, SessionInfo, SyncOptions, SyncReport, SyncStatus,
+};
 use tauri::{AppHandle, Emitter, State};
 
 /// The event the UI listens to: a sync ran (its report as the payload).
@@ -22,6 +24,18 @@ async fn off_the_async_workers<T: Send + 'static>(
             code: "internal".into(),
             message: e.to_string(),
         })?
+}
+
+/// Connects a first-run workstation to its platform, then starts the app again so that
+/// it signs in there (the session is chosen once, at start).
+#[tauri::command]
+pub fn connect_platform(
+    engine: State<'_, Arc<Engine>>,
+    app: AppHandle,
+    form: PlatformForm,
+) -> Reply<()> {
+    engine.connect_platform(form).map_err(|e| e.report())?;
+    app.restart()
 }
 
 /// Opens the realm's sign-in page in the system browser and waits for the way back.

@@ -86,7 +86,7 @@ def main():
 
             data = work / f"data-{run}"
             start = time.monotonic()
-            report = json.loads(harness.cli(APP, data, "pull", "--source", name, "--sources", str(sources),
+            report = json.loads(harness.cli(APP, data, "--demo", "pull", "--source", name, "--sources", str(sources),
                                             "--json"))
             ours.append(time.monotonic() - start)
             assert report["fetched_bytes"] == total, report["fetched_bytes"]

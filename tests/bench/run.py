@@ -71,16 +71,16 @@ def pct(values, p):
     return ordered[round((len(ordered) - 1) * p)]
 
 
-MODES = {"encrypted": [], "plaintext": ["--unencrypted-for-tests"]}
+MODES = {"encrypted": ["--demo"], "plaintext": ["--demo", "--unencrypted-for-tests"]}
 
 
-def measure(work, url, mode_args):
+def measure(work, url, mode, mode_args):
     """The app's figures on a data dir kept as `mode_args` say."""
     results = {}
     source = work / "source"
     if not source.exists():
         chest_batch(source)
-    data = work / f"data{len(mode_args)}"
+    data = work / f"data-{mode}"
     harness.cli(APP, data, *mode_args, "import", str(source))
 
     cold = []
@@ -120,7 +120,7 @@ def main():
     xvfb, display = harness.start_xvfb()
     driver, url = harness.start_webdriver(display)
     try:
-        by_mode = {mode: measure(work, url, args) for mode, args in MODES.items()}
+        by_mode = {mode: measure(work, url, mode, args) for mode, args in MODES.items()}
         results = by_mode["encrypted"]
         query = json.loads(subprocess.run([str(BENCH), "worklist", "100000"], capture_output=True, text=True,
                                           check=True).stdout)

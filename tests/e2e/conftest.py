@@ -23,6 +23,9 @@ SHOTS = harness.ROOT / "target" / "e2e-screenshots"
 BROWSER_LOGIN = harness.ROOT / "target" / "e2e-browser-login.json"
 os.environ["BROWSER"] = f"{sys.executable} {harness.ROOT / 'tests' / 'stack' / 'browser.py'}"
 os.environ["SR_TEST_BROWSER_LOGIN"] = str(BROWSER_LOGIN)
+# Tests that name no platform run the demo session, as `make run` does; a test that
+# names a platform file (even one not yet written) gets that platform instead.
+os.environ["SECONDREAD_DEMO"] = "1"
 
 
 def cli(data_dir, *args):

@@ -9,18 +9,18 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::AuthError;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformConfig {
     pub issuer: String,
     pub client_id: String,
     pub api: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_bundle: Option<PathBuf>,
 }
 
@@ -41,6 +41,21 @@ impl PlatformConfig {
             .map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))?;
         config.check()?;
         Ok(Some(config))
+    }
+
+    /// Checks the settings, then writes them to `path` (creating its folder), whole or
+    /// not at all: the first run's answer to "where is your platform?".
+    pub fn save(&self, path: &Path) -> Result<(), AuthError> {
+        self.check()?;
+        let text = toml::to_string(self).map_err(|e| AuthError::Config(e.to_string()))?;
+        let io =
+            |e: std::io::Error| AuthError::Config(format!("cannot write {}: {e}", path.display()));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
     }
 
     /// TLS for every endpoint that is not on this machine.

@@ -26,9 +26,14 @@ pub struct Cli {
     #[arg(long, global = true, env = "SECONDREAD_SOURCES")]
     pub sources: Option<PathBuf>,
     /// The platform to sign in to and sync with (default: platform.toml in the OS
-    /// config dir; none there: the demo session).
+    /// config dir; none there: nothing is granted until it is given).
     #[arg(long, global = true, env = "SECONDREAD_PLATFORM")]
     pub platform: Option<PathBuf>,
+    /// Without platform.toml, run the demo session: every role, no sign-in (the
+    /// bundled demo data of `make run`). Otherwise, without a platform, nothing is
+    /// granted until its address is given.
+    #[arg(long, global = true, env = "SECONDREAD_DEMO")]
+    pub demo: bool,
     /// Print one JSON document on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -342,8 +347,15 @@ pub fn default_platform_file() -> PathBuf {
 
 /// Engine configuration shared by the verbs and the desktop app.
 pub fn engine_config(cli: &Cli) -> Result<EngineConfig, EngineError> {
+    // A platform file named on purpose is wanted even before it exists: the first
+    // run writes it, and --demo does not stand in for it.
+    let named = cli.platform.is_some();
     let platform_file = cli.platform.clone().unwrap_or_else(default_platform_file);
-    let platform = sr_engine::PlatformConfig::load(&platform_file)?;
+    let session = match sr_engine::PlatformConfig::load(&platform_file)? {
+        Some(platform) => sr_engine::SessionConfig::Platform(platform),
+        None if cli.demo && !named => sr_engine::SessionConfig::Demo,
+        None => sr_engine::SessionConfig::Unconfigured { platform_file },
+    };
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
     let bundled_models = std::env::var_os("SECONDREAD_MODELS")
         .map(PathBuf::from)
@@ -364,7 +376,7 @@ pub fn engine_config(cli: &Cli) -> Result<EngineConfig, EngineError> {
             device: cli.device.into(),
         },
         data_dir,
-        platform,
+        session,
         at_rest: if cli.unencrypted_for_tests {
             eprintln!("secondread: WARNING: the data dir is kept unencrypted (tests only)");
             sr_engine::AtRest::Plaintext

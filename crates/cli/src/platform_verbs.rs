@@ -60,6 +60,7 @@ pub fn whoami(engine: &Engine, json: bool) -> Result<(), EngineError> {
         let who = match s.mode.as_str() {
             "signed_out" => "not signed in".to_string(),
             "demo" => "demo session (no platform configured)".to_string(),
+            "unconfigured" => "not connected to a platform (no platform.toml)".to_string(),
             _ => format!(
                 "{} ({}){}",
                 s.username,

@@ -37,7 +37,7 @@ pub use dto::*;
 pub use error::{EngineError, ErrorReport};
 pub use forget::{Forgotten, forget_workstation};
 pub use models::{ICD_TABLE, ModelProblem, ModelView, ModelsView, QualityCheckView};
-pub use platform::SyncStatus;
+pub use platform::{PlatformForm, SessionConfig, SyncStatus};
 pub use pulls::{PullBoard, PullOutcome, SourceForm, SourceKind, SourceView, SourcesView};
 pub use sr_assess::{Finding, HeatMap, LabelScore};
 pub use sr_auth::{self as auth, PlatformConfig};
@@ -63,8 +63,8 @@ pub struct EngineConfig {
     /// earlier one of the same id.
     pub model_dirs: Vec<PathBuf>,
     pub runtime: RuntimeConfig,
-    /// The platform to sign in to and sync with; none: the demo session.
-    pub platform: Option<PlatformConfig>,
+    /// Who may review here: the platform's signed-in people, or the demo session.
+    pub session: SessionConfig,
     pub at_rest: AtRest,
 }
 
@@ -76,7 +76,7 @@ impl EngineConfig {
             pdfium_library: None,
             model_dirs: Vec::new(),
             runtime: RuntimeConfig::default(),
-            platform: None,
+            session: SessionConfig::Demo,
             at_rest: AtRest::Encrypted,
         }
     }
@@ -103,7 +103,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn open(config: EngineConfig) -> Result<Self, EngineError> {
-        let session = platform::Session::open(config.platform, &config.data_dir)?;
+        let session = platform::Session::open(config.session, &config.data_dir)?;
         let decoder = Decoder::new(DecodeConfig {
             pdfium_library: config.pdfium_library,
             ..DecodeConfig::default()
@@ -262,6 +262,7 @@ impl Engine {
         options: &sr_pull::PullOptions,
         progress: &sr_pull::PullProgress,
     ) -> Result<sr_pull::PullReport, EngineError> {
+        self.session.require_configured()?;
         let store = sr_pull::open_store(source, secret)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sr_auth::{Auth, DeviceCode, Identity, PendingLogin, SignOut};
 use sr_catalog::{OutboxCounts, Reviewer, Role, Unsynced};
 use sr_sync::{SyncOptions, SyncReport};
@@ -17,9 +17,34 @@ use crate::{Engine, EngineError, SessionInfo};
 const SYNC_EVERY: Duration = Duration::from_secs(10);
 const SYNC_BACKOFF_MAX: Duration = Duration::from_secs(120);
 
+/// Who may review on this workstation, as configured.
+#[derive(Debug, Clone)]
+pub enum SessionConfig {
+    /// Bundled demo data, every role, no sign-in: only when asked for (`--demo`).
+    Demo,
+    /// The platform's realm: people sign in, and hold the roles it gives them.
+    Platform(sr_auth::PlatformConfig),
+    /// Neither: nothing is granted until the platform's address is given, and kept in
+    /// `platform_file`.
+    Unconfigured { platform_file: std::path::PathBuf },
+}
+
+/// The first run's answer to "where is your platform?".
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct PlatformForm {
+    /// The Keycloak realm's address (`https://…/realms/<realm>`).
+    pub issuer: String,
+    pub client_id: String,
+    /// The review API's address.
+    pub api: String,
+}
+
 /// Who decides.
 pub(crate) enum Session {
     Demo,
+    Unconfigured {
+        platform_file: std::path::PathBuf,
+    },
     /// Signed in to the platform's realm (or signed in before, known offline).
     Platform {
         auth: Box<Auth>,
@@ -46,11 +71,15 @@ fn reviewing_roles(identity: &Identity) -> Vec<Role> {
 
 impl Session {
     pub(crate) fn open(
-        config: Option<sr_auth::PlatformConfig>,
+        config: SessionConfig,
         data_dir: &std::path::Path,
     ) -> Result<Self, EngineError> {
-        let Some(config) = config else {
-            return Ok(Session::Demo);
+        let config = match config {
+            SessionConfig::Demo => return Ok(Session::Demo),
+            SessionConfig::Unconfigured { platform_file } => {
+                return Ok(Session::Unconfigured { platform_file });
+            }
+            SessionConfig::Platform(config) => config,
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -73,6 +102,18 @@ impl Session {
                 roles: Role::ALL.to_vec(),
                 realm_roles: Vec::new(),
                 message: None,
+            },
+            Session::Unconfigured { .. } => SessionInfo {
+                mode: "unconfigured".into(),
+                username: String::new(),
+                name: None,
+                roles: Vec::new(),
+                realm_roles: Vec::new(),
+                message: Some(
+                    "This workstation is not connected to its platform yet: enter the \
+                     platform's address (your IT admin has it) to sign in."
+                        .into(),
+                ),
             },
             Session::Platform { auth, .. } => match auth.identity() {
                 None => SessionInfo {
@@ -109,6 +150,19 @@ impl Session {
         }
     }
 
+    /// Refuses what needs someone to answer for it (a pull of PHI) on a workstation
+    /// that is neither connected to its platform nor running the demo.
+    pub(crate) fn require_configured(&self) -> Result<(), EngineError> {
+        match self {
+            Session::Unconfigured { .. } => Err(EngineError::NotPermitted(
+                "this workstation is not connected to its platform yet: nothing is pulled \
+                 until it is"
+                    .into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Who the audit trail names for what is done without a role: the signed-in
     /// person, the demo session, or nobody yet.
     pub(crate) fn actor(&self) -> Reviewer {
@@ -116,6 +170,10 @@ impl Session {
             Session::Demo => Reviewer {
                 subject: "demo".into(),
                 username: "demo".into(),
+            },
+            Session::Unconfigured { .. } => Reviewer {
+                subject: String::new(),
+                username: "(not connected)".into(),
             },
             Session::Platform { auth, .. } => match auth.identity() {
                 Some(identity) => Reviewer {
@@ -137,6 +195,11 @@ impl Session {
                 subject: format!("demo-{}", role.as_str()),
                 username: format!("demo {}", role.as_str()),
             }),
+            Session::Unconfigured { .. } => Err(EngineError::NotPermitted(
+                "this workstation is not connected to its platform yet: nothing can be \
+                 reviewed until someone signs in"
+                    .into(),
+            )),
             Session::Platform { auth, .. } => {
                 let identity = auth
                     .identity()
@@ -161,12 +224,32 @@ impl Session {
             Session::Demo => Err(EngineError::Invalid(
                 "no platform is configured (platform.toml): this is the demo session".into(),
             )),
+            Session::Unconfigured { .. } => Err(EngineError::Invalid(
+                "no platform is configured (platform.toml) yet".into(),
+            )),
             Session::Platform { auth, runtime } => Ok((auth, runtime)),
         }
     }
 }
 
 impl Engine {
+    /// Connects an unconfigured workstation to its platform: the settings are checked
+    /// and written to `platform.toml`; the app starts again to use them.
+    pub fn connect_platform(&self, form: PlatformForm) -> Result<(), EngineError> {
+        let Session::Unconfigured { platform_file } = &self.session else {
+            return Err(EngineError::Invalid(
+                "this workstation is already configured: its IT admin changes platform.toml".into(),
+            ));
+        };
+        let config = sr_auth::PlatformConfig {
+            issuer: form.issuer.trim().to_string(),
+            client_id: form.client_id.trim().to_string(),
+            api: form.api.trim().to_string(),
+            ca_bundle: None,
+        };
+        Ok(config.save(platform_file)?)
+    }
+
     /// Starts a browser sign-in; [`Engine::finish_login`] waits for the way back.
     pub fn begin_login(&self) -> Result<PendingLogin, EngineError> {
         let (auth, runtime) = self.session.platform()?;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use sr_engine::catalog::{ImportReport, Verdict, Worklist, WorklistQuery};
 use sr_engine::{
     AssessStatus, CodeConflict, CodeHit, DecideRequest, ErrorReport, ItemView, ModelsView,
-    PullOutcome, SessionInfo, SourceForm, SourcesView, SyncReport, SyncStatus,
+    PlatformForm, PullOutcome, SessionInfo, SourceForm, SourcesView, SyncReport, SyncStatus,
 };
 use ts_rs::{Config, TS, TypeVisitor};
 
@@ -89,6 +89,7 @@ fn ui_bindings_match_the_transport_types() {
         ImportReport,
         SourcesView,
         SourceForm,
+        PlatformForm,
         PullOutcome,
         ModelsView,
         AssessStatus,

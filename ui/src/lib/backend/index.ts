@@ -6,6 +6,7 @@ import type { DecideRequest } from "../bindings/DecideRequest";
 import type { ErrorReport } from "../bindings/ErrorReport";
 import type { ItemView } from "../bindings/ItemView";
 import type { ModelsView } from "../bindings/ModelsView";
+import type { PlatformForm } from "../bindings/PlatformForm";
 import type { PullOutcome } from "../bindings/PullOutcome";
 import type { Role } from "../bindings/Role";
 import type { SessionInfo } from "../bindings/SessionInfo";
@@ -46,6 +47,8 @@ export interface Backend {
   onPullStarted(handler: (source: string) => void): Promise<() => void>;
   /** Calls `handler` whenever a pull ends (started here or by the periodic listing). */
   onPullFinished(handler: (outcome: PullOutcome) => void): Promise<() => void>;
+  /** Writes a first-run workstation's platform settings; the app then starts again. */
+  connectPlatform(form: PlatformForm): Promise<void>;
   /** Opens the realm's sign-in page in the system browser; resolves once back. */
   signIn(): Promise<SessionInfo>;
   /** Ends the realm's session and wipes the tokens; the outbox is kept. */

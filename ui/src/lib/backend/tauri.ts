@@ -32,6 +32,7 @@ export const tauriBackend: Backend = {
   pullSource: (name) => call("pull_source", { name }),
   onPullStarted: (handler) => listen<string>("pull-started", (event) => handler(event.payload)),
   onPullFinished: (handler) => listen<PullOutcome>("pull-finished", (event) => handler(event.payload)),
+  connectPlatform: (form) => call("connect_platform", { form }),
   signIn: () => call("sign_in"),
   signOut: () => call("sign_out"),
   syncStatus: () => call("sync_status"),

@@ -1,0 +1,54 @@
+"""No silent demo mode: without platform.toml and without --demo the app and the verbs
+grant nothing (no worklist, no role, no pull), and the app's first-run screen asks for
+the platform's address and writes platform.toml, refusing one that is not safe."""
+
+import json
+import subprocess
+import time
+
+from conftest import APP, DEMO, cli
+
+
+def refused(data, platform, *args):
+    result = subprocess.run([str(APP), "--data-dir", str(data), "--platform", str(platform), *args, "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0, result.stdout
+    return json.loads(result.stderr)
+
+
+def test_without_a_platform_nothing_is_granted_and_the_first_run_writes_platform_toml(launch, tmp_path, shots):
+    data = tmp_path / "data"
+    cli(data, "import", str(DEMO))
+    platform = tmp_path / "config" / "platform.toml"
+
+    items = refused(data, platform, "items", "--role", "doctor")
+    assert items["code"] == "not_permitted" and "not connected" in items["message"], items
+    decide = refused(data, platform, "decide", "1", "--role", "doctor", "--decision", "agree")
+    assert decide["code"] == "not_permitted", decide
+
+    app = launch(data, ["--platform", str(platform)], ready="[data-testid=first-run]")
+    shots(app, "first-run")
+    assert app.find_all("tr[data-item]") == [], "no worklist before sign-in"
+    assert app.find_all("nav.roles button") == [], "no role before sign-in"
+    assert app.find_all(".sources-button") == [], "no pulls before sign-in"
+
+    # Plain http to another machine would send tokens in the clear: refused, nothing written.
+    app.type_into("input[name=issuer]", "http://sso.clinic.example/realms/review")
+    app.type_into("input[name=api]", "https://review.clinic.example")
+    app.click("button[type=submit]")
+    app.wait_for("[data-testid=first-run] [role=alert]")
+    assert "only https" in app.text("[data-testid=first-run] [role=alert]")
+    assert not platform.exists()
+
+    app.type_into("input[name=issuer]", "https://sso.clinic.example/realms/review")
+    app.click("button[type=submit]")
+    deadline = time.monotonic() + 20
+    while not platform.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    written = platform.read_text()
+    assert 'issuer = "https://sso.clinic.example/realms/review"' in written, written
+    assert 'client_id = "secondread"' in written and 'api = "https://review.clinic.example"' in written
+
+    # The next start is a platform session: signed out, still nothing to review.
+    whoami = json.loads(cli(data, "--platform", str(platform), "whoami", "--json"))
+    assert whoami["session"]["mode"] == "signed_out" and whoami["session"]["roles"] == [], whoami
