@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 use common::fault_proxy::{Fault, FaultProxy};
@@ -255,7 +256,15 @@ async fn large_objects_arrive_whole_through_parallel_ranged_gets() {
     .await
     .unwrap();
     assert_eq!(report.fetched_bytes, big.len() as u64);
-    let stored = std::fs::read(catalog.lock().unwrap().blobs().path(&sha(&big))).unwrap();
+    let mut stored = Vec::new();
+    catalog
+        .lock()
+        .unwrap()
+        .blobs()
+        .open(&sha(&big))
+        .unwrap()
+        .read_to_end(&mut stored)
+        .unwrap();
     assert!(stored == big, "the parts were written in order");
     let snap = progress.snapshot();
     assert_eq!((snap.items_done, snap.items_total), (1, 1));
