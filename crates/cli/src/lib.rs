@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::builder::BoolishValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use sr_engine::catalog::{BatchKind, ItemFailure, ItemState, Role, WorklistQuery, WorklistSort};
@@ -32,7 +33,7 @@ pub struct Cli {
     /// Without platform.toml, run the demo session: every role, no sign-in (the
     /// bundled demo data of `make run`). Otherwise, without a platform, nothing is
     /// granted until its address is given.
-    #[arg(long, global = true, env = "SECONDREAD_DEMO")]
+    #[arg(long, global = true, env = "SECONDREAD_DEMO", value_parser = BoolishValueParser::new())]
     pub demo: bool,
     /// Print one JSON document on stdout.
     #[arg(long, global = true)]
@@ -49,6 +50,7 @@ pub struct Cli {
         long,
         global = true,
         env = "SECONDREAD_UNENCRYPTED_FOR_TESTS",
+        value_parser = BoolishValueParser::new(),
         hide = true
     )]
     pub unencrypted_for_tests: bool,
