@@ -86,6 +86,15 @@ pub enum CatalogError {
 }
 
 impl CatalogError {
+    /// Whether the disk under the catalogue is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            CatalogError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            CatalogError::Io { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         CatalogError::Io {
             path: path.to_owned(),

@@ -380,7 +380,10 @@ pub fn engine_config(cli: &Cli) -> Result<EngineConfig, EngineError> {
         data_dir,
         session,
         at_rest: if cli.unencrypted_for_tests {
-            eprintln!("secondread: WARNING: the data dir is kept unencrypted (tests only)");
+            // Under --json, standard error carries only the JSON of an error.
+            if !cli.json {
+                eprintln!("secondread: WARNING: the data dir is kept unencrypted (tests only)");
+            }
             sr_engine::AtRest::Plaintext
         } else {
             sr_engine::AtRest::Encrypted

@@ -103,6 +103,10 @@ pub struct Engine {
 
 impl Engine {
     pub fn open(config: EngineConfig) -> Result<Self, EngineError> {
+        // The session keeps who signed in here, before the catalogue is ever opened.
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            EngineError::Invalid(format!("cannot create {}: {e}", config.data_dir.display()))
+        })?;
         let session = platform::Session::open(config.session, &config.data_dir)?;
         let decoder = Decoder::new(DecodeConfig {
             pdfium_library: config.pdfium_library,
@@ -289,9 +293,10 @@ impl Engine {
             self.models.rescan();
             self.wake_assessor();
         }
-        let probe_failures = self.probe_pending()?;
+        // A pull that failed says why (a full disk, say) before anything probing hit.
+        let probed = self.probe_pending();
         let mut report = outcome?;
-        report.recorded.failed.extend(probe_failures);
+        report.recorded.failed.extend(probed?);
         Ok(report)
     }
 

@@ -186,10 +186,20 @@ pub async fn pull(
             .map_err(|e| {
                 PullError::source(&source.name, format!("cannot sync the blob cache: {e}"))
             })?;
-        {
+        let recorded = {
             let mut catalog = lock(catalog);
-            catalog.remember_remote_objects(&source.name, &remembered)?;
-            catalog.record_batch(&header, stored, &mut report.recorded)?;
+            catalog
+                .remember_remote_objects(&source.name, &remembered)
+                .and_then(|()| catalog.record_batch(&header, stored, &mut report.recorded))
+        };
+        // A disk that filled under the blobs fills under the catalogue too: either way
+        // the pull stops as a full disk, and what was stored is found in the cache next
+        // time.
+        match recorded {
+            Err(e) if e.is_disk_full() || disk_full.is_some() => {
+                disk_full.get_or_insert(e.to_string());
+            }
+            other => other?,
         }
         if let Some(reason) = disk_full {
             return Err(PullError::DiskFull {
