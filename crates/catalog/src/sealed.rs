@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 const MAGIC: &[u8; 8] = b"SRBLOB1\n";
 const NONCE_PREFIX: usize = 19;
 const HEADER: u64 = (MAGIC.len() + NONCE_PREFIX) as u64;
-pub(crate) const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 64 * 1024;
 const TAG: usize = 16;
 const SEALED_CHUNK: u64 = (CHUNK + TAG) as u64;
 
@@ -155,15 +155,6 @@ impl SealedReader {
         // The last chunk binds the file to its address: check it before anything is read.
         reader.load(chunks - 1)?;
         Ok(reader)
-    }
-
-    /// The plaintext's length.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     fn load(&mut self, index: u64) -> io::Result<()> {

@@ -152,12 +152,6 @@ impl Engine {
         Ok(lock(self.catalog_mutex()?))
     }
 
-    /// Opens the data dir's store now, so that a lost key or a locked keyring is said
-    /// at start rather than at the first click.
-    pub fn open_store(&self) -> Result<(), EngineError> {
-        self.catalog_mutex().map(|_| ())
-    }
-
     pub fn session(&self) -> SessionInfo {
         self.session.info()
     }
