@@ -11,13 +11,19 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use sr_engine::{Engine, EngineConfig, PullBoard};
-use tauri::Manager;
+use tauri::{AppHandle, Emitter, Manager};
 
 pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        data_dir = %config.data_dir.display(),
+        at_rest = ?config.at_rest,
+        "SecondRead starts"
+    );
     let engine = match Engine::open(config) {
         Ok(engine) => Arc::new(engine),
         Err(e) => {
-            eprintln!("secondread: cannot open the data dir: {e}");
+            tracing::error!(code = e.code(), "cannot open the data dir: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -25,7 +31,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
     let probing = engine.clone();
     std::thread::spawn(move || {
         if let Err(e) = probing.probe_pending() {
-            eprintln!("secondread: probing items failed: {e}");
+            tracing::error!(code = e.code(), "probing items failed: {e}");
         }
     });
     // The pre-assessment queue runs for the life of the window.
@@ -37,6 +43,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
         .manage(engine)
         .manage(board)
         .setup(|app| {
+            report_panics(app.handle().clone());
             let board = app.state::<Arc<PullBoard>>().inner().clone();
             let handle = app.handle().clone();
             std::thread::spawn(move || sources::poll_forever(board, handle));
@@ -76,8 +83,28 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("secondread: {e}");
+            tracing::error!("the window failed: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// A panic anywhere (a command, a background worker) is logged by the hook already in
+/// place, then shown in the window as an error instead of leaving it silently stuck.
+fn report_panics(app: AppHandle) {
+    let logged = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        logged(info);
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("a worker")
+            .to_owned();
+        let _ = app.emit(
+            "internal-error",
+            format!(
+                "SecondRead hit an internal error ({thread}) and logged it. What you saved is \
+                 kept; if something stops responding, close and reopen the app."
+            ),
+        );
+    }));
 }

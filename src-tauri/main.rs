@@ -15,6 +15,7 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
+        sr_cli::logs::init(&config.data_dir, true);
         let sources = cli.sources.unwrap_or_else(sr_cli::default_sources_file);
         secondread_app::run(config, sources)
     }

@@ -34,7 +34,7 @@ pub fn announce(app: &AppHandle, outcome: &PullOutcome) {
             .body(&body)
             .show()
         {
-            eprintln!("secondread: no desktop notification ({e}): {body}");
+            tracing::warn!(source = %outcome.source, "no desktop notification: {e}");
         }
     }
 }

@@ -133,6 +133,31 @@ def test_decisions_reach_the_api_exactly_once(stack, settings, data_dir):
     status = as_json(run(data_dir, settings, "whoami", "--json"))["outbox"]
     assert (status["synced"], status["pending"]) == (3, 0) and status["last_success_at"]
 
+    # Retention: what the platform accepted goes once its time is up; the pending
+    # decision's item stays; a purged item comes back with its batch.
+    pending = as_json(run(data_dir, settings, "items", "--role", "technician", "--state", "new", "--json"))["rows"][0]
+    decide(data_dir, settings, [str(pending["id"])], decision="accept", role="technician")
+    kept = as_json(run(data_dir, settings, "purge", "--json"))
+    assert kept["purge"]["items"] == [], "settled just now: within the default 30 days"
+    dry = as_json(run(data_dir, settings, "purge", "--retain-days", "0", "--dry-run", "--json"))
+    decided = {r["id"] for r in items}
+    assert {i["item_id"] for i in dry["purge"]["items"]} == decided and dry["purge"]["bytes"] > 0
+    listed = lambda: {r["id"] for r in as_json(run(data_dir, settings, "items", "--role", "technician", "--json"))["rows"]}
+    assert decided <= listed(), "a dry run purges nothing"
+    purged = as_json(run(data_dir, settings, "purge", "--retain-days", "0", "--json"))
+    assert {i["item_id"] for i in purged["purge"]["items"]} == decided
+    assert not decided & listed() and pending["id"] in listed()
+    trail = as_json(run(data_dir, settings, "audit", "--json"))
+    assert {r["item_id"] for r in trail if r["action"] == "purged"} == decided
+    as_json(run(data_dir, settings, "import", str(DEMO), "--json"))
+    assert decided <= listed()
+
+    # The log names what happened, never the tokens.
+    logs = list((data_dir / "logs").glob("secondread.*.log"))
+    text = "".join(path.read_text() for path in logs)
+    assert '"message":"sync"' in text and '"message":"retention purge"' in text
+    assert keyring_token(stack, data_dir)[:24] not in text
+
 
 def test_api_down_then_up_keeps_everything_and_resumes(stack, settings, data_dir):
     login(data_dir, settings, "dana")

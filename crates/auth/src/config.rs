@@ -5,6 +5,7 @@
 //! client_id = "secondread"                                 # a public client
 //! api = "https://review.hospital.example"                  # the review API
 //! ca_bundle = "/etc/secondread/hospital-ca.pem"            # optional, trusted besides the system's
+//! retain_days = 30   # optional: days an item is kept after the platform accepted its decisions
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -22,7 +23,21 @@ pub struct PlatformConfig {
     pub api: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_bundle: Option<PathBuf>,
+    /// Days an item's file, text and results stay after the platform accepted every
+    /// decision on it.
+    #[serde(default = "default_retain_days")]
+    pub retain_days: u32,
 }
+
+/// A month: long enough to correct a decision, short enough to hold little PHI.
+pub const DEFAULT_RETAIN_DAYS: u32 = 30;
+
+fn default_retain_days() -> u32 {
+    DEFAULT_RETAIN_DAYS
+}
+
+/// The longest retention the file may ask for: ten years.
+const MAX_RETAIN_DAYS: u32 = 3650;
 
 impl PlatformConfig {
     /// Reads the file; `None` when there is none (the demo session).
@@ -72,6 +87,12 @@ impl PlatformConfig {
         }
         if self.client_id.trim().is_empty() {
             return Err(AuthError::Config("client_id is empty".into()));
+        }
+        if self.retain_days > MAX_RETAIN_DAYS {
+            return Err(AuthError::Config(format!(
+                "retain_days = {}: at most {MAX_RETAIN_DAYS} days",
+                self.retain_days
+            )));
         }
         Ok(())
     }

@@ -29,7 +29,7 @@ use openidconnect::{
     TokenResponse,
 };
 
-pub use config::PlatformConfig;
+pub use config::{DEFAULT_RETAIN_DAYS, PlatformConfig};
 pub use error::AuthError;
 pub use http::describe;
 pub use store::Identity;

@@ -23,6 +23,8 @@ pub enum AuditAction {
     CodeSearched,
     SignedIn,
     SignedOut,
+    /// Retention purged the item's file, text and results.
+    Purged,
 }
 
 impl AuditAction {
@@ -34,6 +36,7 @@ impl AuditAction {
             AuditAction::CodeSearched => "code_searched",
             AuditAction::SignedIn => "signed_in",
             AuditAction::SignedOut => "signed_out",
+            AuditAction::Purged => "purged",
         }
     }
 
@@ -45,6 +48,7 @@ impl AuditAction {
             AuditAction::CodeSearched,
             AuditAction::SignedIn,
             AuditAction::SignedOut,
+            AuditAction::Purged,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -188,7 +188,7 @@ fn upsert_item(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, NULL, NULL)
          ON CONFLICT (batch_id, key) DO UPDATE SET format = ?3, expected_sha256 = ?4,
              blob_sha256 = ?5, size = ?6, subject = ?7, probed = 0, error = ?8,
-             frames = NULL, meta = NULL",
+             frames = NULL, meta = NULL, purged_at = NULL",
         params![
             batch_id,
             entry.key,

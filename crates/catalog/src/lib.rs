@@ -16,6 +16,7 @@ pub mod model;
 mod outbox;
 mod protection;
 mod remote;
+mod retention;
 mod sealed;
 mod sealing;
 mod verdicts;
@@ -39,6 +40,7 @@ pub use model::*;
 pub use outbox::{OutboxCounts, Settled, Unsynced};
 pub use protection::{Protection, StoreKey};
 pub use remote::RemoteObject;
+pub use retention::{Expired, Purge, retention_cutoff};
 pub use sealing::is_plaintext_sqlite as is_plaintext;
 pub use sr_contract::{
     BatchKind, CodingDecision, Decision, DiagnosisDecision, ItemRef, ModelRef, QualityDecision,
@@ -120,6 +122,8 @@ pub struct ItemRecord {
     pub error: Option<String>,
     /// The AI pre-assessment the batch arrived with, if any.
     pub ai: Option<serde_json::Value>,
+    /// When retention purged its file, text and results (RFC 3339, UTC).
+    pub purged_at: Option<String>,
 }
 
 /// What opening an item found: its frame count and metadata, or why it cannot be shown.
@@ -193,7 +197,8 @@ impl Catalog {
                 "SELECT i.id, b.tenant, b.batch_key, b.kind, i.key, i.format, i.blob_sha256,
                         i.size, i.subject, i.frames, i.meta, i.error,
                         (SELECT result FROM assessments a WHERE a.item_id = i.id AND a.kind = 'batch'
-                         ORDER BY a.id DESC LIMIT 1)
+                         ORDER BY a.id DESC LIMIT 1),
+                        i.purged_at
                  FROM items i JOIN batches b ON b.id = i.batch_id WHERE i.id = ?1",
                 [id],
                 |r| {
@@ -215,6 +220,7 @@ impl Catalog {
                         meta: json(r.get(10)?),
                         error: r.get(11)?,
                         ai: json(r.get(12)?),
+                        purged_at: r.get(13)?,
                     })
                 },
             )

@@ -198,6 +198,11 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     INSERT INTO workstation (id) VALUES (lower(hex(randomblob(16))));
     "#,
+    // 7: retention: an item whose file, text and results were purged keeps its row (its
+    // verdicts point to it), marked with when; pulling it again clears the mark.
+    r#"
+    ALTER TABLE items ADD COLUMN purged_at TEXT;
+    "#,
 ];
 
 /// Brings the database schema up to the newest version.

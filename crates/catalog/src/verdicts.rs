@@ -43,6 +43,11 @@ impl Catalog {
         if let Some(error) = item.error {
             return Err(not_decidable(error));
         }
+        if let Some(at) = item.purged_at {
+            return Err(not_decidable(format!(
+                "its file was purged under the retention rule on {at}; pull its batch again"
+            )));
+        }
         let sha256 = item
             .sha256
             .ok_or_else(|| not_decidable("its file is not stored".into()))?;

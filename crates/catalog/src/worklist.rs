@@ -135,7 +135,7 @@ impl Catalog {
     pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, CatalogError> {
         let kind = query.role.verdict_kind().as_str();
         let batch_kind = query.role.batch_kind().as_str();
-        let mut filter = String::from("b.kind = ?2");
+        let mut filter = String::from("b.kind = ?2 AND i.purged_at IS NULL");
         let mut args: Vec<Box<dyn ToSql>> =
             vec![Box::new(kind.to_string()), Box::new(batch_kind.to_string())];
         if let Some(tenant) = &query.tenant {
@@ -266,8 +266,11 @@ impl Catalog {
 
         let mut stmt = self.conn.prepare(
             "SELECT b.tenant, b.batch_key, count(i.id) FROM batches b
-             LEFT JOIN items i ON i.batch_id = b.id WHERE b.kind = ?1
-             GROUP BY b.id ORDER BY b.tenant, b.batch_key",
+             LEFT JOIN items i ON i.batch_id = b.id AND i.purged_at IS NULL WHERE b.kind = ?1
+             GROUP BY b.id
+             HAVING count(i.id) > 0
+                 OR NOT EXISTS (SELECT 1 FROM items p WHERE p.batch_id = b.id)
+             ORDER BY b.tenant, b.batch_key",
         )?;
         let batches = stmt
             .query_map([batch_kind], |r| {

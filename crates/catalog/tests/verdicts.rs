@@ -238,3 +238,124 @@ fn the_outbox_keeps_what_the_platform_did_not_take_until_the_reviewer_answers() 
     let due = due_uuids(&catalog);
     assert_eq!(due, [refused.uuid.clone(), kept.uuid.clone()]);
 }
+
+/// Retention: only what the platform accepted goes, after the limit; the file stays while
+/// another item needs it; a purged item cannot be decided, and comes back with a pull.
+#[test]
+fn retention_purges_only_items_the_platform_accepted() {
+    use sr_catalog::{Settled, retention_cutoff};
+    let (src, data, ids) = imported();
+    let (a, b, c) = (ids[0], ids[1], ids[3]);
+    // A second batch holds a copy of a.png's file: it must outlive a's purge.
+    let copy = src.path().join("clinic-a").join("b2");
+    fs::create_dir_all(&copy).unwrap();
+    fs::write(copy.join("a-again.png"), "A").unwrap();
+    let options = ImportOptions {
+        default_kind: BatchKind::Imaging,
+        source: "test".into(),
+    };
+    let mut catalog = common::open(data.path());
+    catalog.import_dir(src.path(), &options).unwrap();
+    let a_sha = catalog.item(a).unwrap().sha256.unwrap();
+    let b_sha = catalog.item(b).unwrap().sha256.unwrap();
+
+    let first = catalog
+        .record_verdict(doctor(a, DiagnosisDecision::Agree))
+        .unwrap();
+    let amended = catalog
+        .record_verdict(doctor(a, DiagnosisDecision::Disagree))
+        .unwrap();
+    let b_synced = catalog
+        .record_verdict(doctor(b, DiagnosisDecision::Agree))
+        .unwrap();
+    let b_refused = catalog
+        .record_verdict(doctor(b, DiagnosisDecision::Amend))
+        .unwrap();
+    catalog
+        .record_verdict(doctor(c, DiagnosisDecision::Agree))
+        .unwrap();
+    catalog
+        .outbox_settle(&[
+            (first.uuid, Settled::Synced),
+            (amended.uuid, Settled::Synced),
+            (b_synced.uuid, Settled::Synced),
+            (b_refused.uuid, Settled::Failed("no doctor role".into())),
+        ])
+        .unwrap();
+
+    let kept = catalog.purge(&retention_cutoff(30), false).unwrap();
+    assert!(kept.items.is_empty(), "settled just now: {kept:?}");
+
+    // A cutoff past every settle: whatever the platform accepted has expired.
+    let everything_settled = "9999-12-31T00:00:00Z";
+    let dry = catalog.purge(everything_settled, true).unwrap();
+    assert_eq!(
+        dry.items.iter().map(|i| i.item_id).collect::<Vec<_>>(),
+        [a],
+        "b has a refused decision, c a pending one, the others none"
+    );
+    assert_eq!((dry.blobs, dry.bytes), (0, 0), "b2 still needs a's file");
+    assert_eq!(
+        worklist(&catalog, Role::Doctor).len(),
+        5,
+        "a dry run purges nothing"
+    );
+
+    let purged = catalog.purge(everything_settled, false).unwrap();
+    assert_eq!(purged.items.len(), 1);
+    let rows = worklist(&catalog, Role::Doctor);
+    assert!(rows.iter().all(|r| r.0 != a), "a is off the worklist");
+    assert_eq!(rows.len(), 4);
+    assert!(catalog.blobs().contains(&a_sha), "b2's copy keeps the file");
+    assert!(catalog.blobs().contains(&b_sha));
+    let record = catalog.item(a).unwrap();
+    assert!(record.purged_at.is_some() && record.sha256.is_none());
+    let refused = catalog
+        .record_verdict(doctor(a, DiagnosisDecision::Agree))
+        .unwrap_err();
+    assert!(refused.to_string().contains("purged"), "{refused}");
+    assert!(
+        catalog
+            .purge(everything_settled, false)
+            .unwrap()
+            .items
+            .is_empty(),
+        "a purged item is not purged twice"
+    );
+
+    // The copy's own decision, once accepted, lets the file go.
+    let copy_id = catalog
+        .worklist(&WorklistQuery {
+            role: Role::Doctor,
+            tenant: None,
+            batch: Some("b2".into()),
+            state: None,
+            limit: 10,
+            sort: Default::default(),
+            text: None,
+        })
+        .unwrap()
+        .rows[0]
+        .id;
+    let on_copy = catalog
+        .record_verdict(doctor(copy_id, DiagnosisDecision::Agree))
+        .unwrap();
+    catalog
+        .outbox_settle(&[(on_copy.uuid, Settled::Synced)])
+        .unwrap();
+    let freed = catalog.purge(everything_settled, false).unwrap();
+    assert_eq!(freed.blobs, 1);
+    assert!(freed.bytes > 0);
+    assert!(
+        !catalog.blobs().contains(&a_sha),
+        "no item needs the file now"
+    );
+
+    // Pulled again, a is back, decided as before.
+    catalog.import_dir(src.path(), &options).unwrap();
+    let back = worklist(&catalog, Role::Doctor);
+    let a_row = back.iter().find(|r| r.0 == a).expect("a is back");
+    assert_eq!(a_row.1, ItemState::Decided);
+    assert!(catalog.blobs().contains(&a_sha));
+    assert!(catalog.item(a).unwrap().purged_at.is_none());
+}

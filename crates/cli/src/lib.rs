@@ -3,6 +3,7 @@
 //! `--json` prints one JSON document on stdout; errors go to stderr (as JSON with a
 //! machine-readable `code` under `--json`) with a non-zero exit.
 
+pub mod logs;
 mod platform_verbs;
 mod progress_line;
 
@@ -187,6 +188,17 @@ pub enum Verb {
     Forget {
         #[arg(long)]
         discard_unsynced: bool,
+    },
+    /// Apply the retention rule now: purge the files, text and results of items whose
+    /// every decision the platform accepted more than `retain_days` ago (platform.toml;
+    /// 30 by default). Purged items can be pulled again.
+    Purge {
+        /// Only say what would be purged and what it would free.
+        #[arg(long)]
+        dry_run: bool,
+        /// Days instead of platform.toml's `retain_days` (0: everything settled).
+        #[arg(long)]
+        retain_days: Option<u32>,
     },
 }
 
@@ -405,6 +417,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let Some(verb) = cli.verb else {
         return ExitCode::SUCCESS;
     };
+    if let Ok(config) = &config {
+        logs::init(&config.data_dir, !json);
+    }
     let sources = cli.sources.unwrap_or_else(default_sources_file);
     match config.and_then(|config| execute(verb, config, &sources, json)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -505,6 +520,33 @@ fn execute(
                         None => " (decisions not yet synced, if any, were unreadable)".into(),
                     }
                 )
+            })
+        }
+        Verb::Purge {
+            dry_run,
+            retain_days,
+        } => {
+            let purge = Engine::open(config)?.purge(retain_days, dry_run)?;
+            let report = serde_json::json!({ "dry_run": dry_run, "purge": &purge });
+            emit(json, &report, || {
+                let mut text: String = purge
+                    .items
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{:>6}  {}/{}/{}  (synced {})\n",
+                            i.item_id, i.tenant, i.batch, i.key, i.settled_at
+                        )
+                    })
+                    .collect();
+                text.push_str(&format!(
+                    "{} {} items, {} files, {:.1} MB\n",
+                    if dry_run { "would purge" } else { "purged" },
+                    purge.items.len(),
+                    purge.blobs,
+                    purge.bytes as f64 / 1e6
+                ));
+                text
             })
         }
         Verb::Pull {

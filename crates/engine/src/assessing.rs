@@ -73,7 +73,7 @@ impl Engine {
             self.assessor.wakeup.wait(Duration::from_secs(60));
             self.assessor.running.store(true, Ordering::Relaxed);
             if let Err(e) = self.assess(None, &self.assessor.progress) {
-                eprintln!("secondread: assessing items failed: {e}");
+                tracing::error!(code = e.code(), "assessing items failed: {e}");
             }
             self.assessor.running.store(false, Ordering::Relaxed);
         }
@@ -143,11 +143,18 @@ impl Engine {
                 break;
             }
             let finished = self.run_jobs(&blobs, jobs);
-            for (_, outcome) in &finished {
-                let counter = if outcome.is_ok() {
-                    &progress.done
-                } else {
-                    &progress.failed
+            for (job, outcome) in &finished {
+                let counter = match outcome {
+                    Ok(_) => &progress.done,
+                    Err(reason) => {
+                        tracing::warn!(
+                            item = job.item_id,
+                            kind = job.kind.as_str(),
+                            model = %job.model_id,
+                            "assessment failed: {reason}"
+                        );
+                        &progress.failed
+                    }
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
             }

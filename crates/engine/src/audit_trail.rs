@@ -23,6 +23,7 @@ impl Engine {
         item_id: Option<i64>,
         detail: Option<serde_json::Value>,
     ) -> Result<(), EngineError> {
+        tracing::info!(action = action.as_str(), item = item_id, user = %actor.username, "audit");
         self.catalog()?.record_audit(AuditEvent {
             action,
             actor,

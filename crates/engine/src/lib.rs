@@ -15,6 +15,7 @@ mod models;
 mod parallel;
 mod platform;
 mod pulls;
+mod retention;
 mod stored_file;
 mod wakeup;
 mod workstation_key;

@@ -16,6 +16,8 @@ use crate::{Engine, EngineError, SessionInfo};
 /// between tries while the platform cannot be reached.
 const SYNC_EVERY: Duration = Duration::from_secs(10);
 const SYNC_BACKOFF_MAX: Duration = Duration::from_secs(120);
+/// How often the app applies the retention rule.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Who may review on this workstation, as configured.
 #[derive(Debug, Clone)]
@@ -163,6 +165,14 @@ impl Session {
         }
     }
 
+    /// Days an item stays after the platform accepted its decisions.
+    pub(crate) fn retain_days(&self) -> u32 {
+        match self {
+            Session::Platform { auth, .. } => auth.config().retain_days,
+            Session::Demo | Session::Unconfigured { .. } => sr_auth::DEFAULT_RETAIN_DAYS,
+        }
+    }
+
     /// Who the audit trail names for what is done without a role: the signed-in
     /// person, the demo session, or nobody yet.
     pub(crate) fn actor(&self) -> Reviewer {
@@ -246,6 +256,7 @@ impl Engine {
             client_id: form.client_id.trim().to_string(),
             api: form.api.trim().to_string(),
             ca_bundle: None,
+            retain_days: sr_auth::DEFAULT_RETAIN_DAYS,
         };
         Ok(config.save(platform_file)?)
     }
@@ -277,7 +288,7 @@ impl Engine {
     pub fn logout(&self) -> Result<SignOut, EngineError> {
         let (auth, runtime) = self.session.platform()?;
         if let Err(e) = self.audit(sr_catalog::AuditAction::SignedOut, None, None) {
-            eprintln!("secondread: signing out unrecorded: {e}");
+            tracing::error!(code = e.code(), "signing out unrecorded: {e}");
         }
         Ok(runtime.block_on(auth.logout()))
     }
@@ -290,7 +301,18 @@ impl Engine {
             .sync_running
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(runtime.block_on(sr_sync::sync(self.catalog_mutex()?, auth, options))?)
+        let report = runtime.block_on(sr_sync::sync(self.catalog_mutex()?, auth, options))?;
+        tracing::info!(
+            sent = report.sent,
+            accepted = report.accepted,
+            duplicates = report.duplicates,
+            conflicts = report.conflicts,
+            failed = report.failed,
+            pending = report.pending,
+            stopped = report.stopped.as_ref().map(|s| s.code.as_str()),
+            "sync"
+        );
+        Ok(report)
     }
 
     pub fn sync_status(&self) -> Result<SyncStatus, EngineError> {
@@ -305,10 +327,18 @@ impl Engine {
     /// The app's background sync: whenever a decision is made, and every
     /// [`SYNC_EVERY`] while decisions wait; after a failed try it waits twice as long,
     /// up to [`SYNC_BACKOFF_MAX`], so that it resumes by itself when the network returns.
+    /// Every [`PURGE_EVERY`] it applies the retention rule too.
     pub fn sync_forever(&self, on_done: impl Fn(&SyncReport)) {
         let mut wait = SYNC_EVERY;
+        let mut purged_at: Option<std::time::Instant> = None;
         loop {
             self.sync_wakeup.wait(wait);
+            if purged_at.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+                purged_at = Some(std::time::Instant::now());
+                if let Err(e) = self.purge(None, false) {
+                    tracing::error!(code = e.code(), "retention purge failed: {e}");
+                }
+            }
             let live = matches!(self.session.info().mode.as_str(), "signed_in");
             let pending = self
                 .catalog()
@@ -328,7 +358,7 @@ impl Engine {
                     on_done(&report);
                 }
                 Err(e) => {
-                    eprintln!("secondread: sync failed: {e}");
+                    tracing::error!(code = e.code(), "sync failed: {e}");
                     wait = (wait * 2).min(SYNC_BACKOFF_MAX);
                 }
             }

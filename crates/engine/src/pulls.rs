@@ -305,6 +305,19 @@ impl PullBoard {
 
     fn finish(&self, name: &str, progress: &PullProgress) -> PullOutcome {
         let result = self.pull(name, progress);
+        match &result {
+            Ok(report) => tracing::info!(
+                source = name,
+                batches = report.recorded.batches,
+                added = report.recorded.added,
+                changed = report.recorded.changed,
+                failed = report.recorded.failed.len(),
+                fetched = report.fetched,
+                fetched_bytes = report.fetched_bytes,
+                "pull"
+            ),
+            Err(e) => tracing::warn!(source = name, code = e.code(), "pull failed: {e}"),
+        }
         let outcome = PullOutcome {
             source: name.to_string(),
             finished_at: sr_catalog::now_rfc3339(),

@@ -58,6 +58,8 @@ export interface Backend {
   syncNow(): Promise<SyncReport>;
   /** Calls `handler` whenever a sync ran (in the background or asked for). */
   onSyncFinished(handler: (report: SyncReport) => void): Promise<() => void>;
+  /** Calls `handler` with a sentence when the app hit an internal error (it is logged). */
+  onInternalError(handler: (message: string) => void): Promise<() => void>;
 }
 
 /** An engine error as the UI shows it: a stable code and a sentence. */

@@ -38,6 +38,7 @@ export const tauriBackend: Backend = {
   syncStatus: () => call("sync_status"),
   syncNow: () => call("sync_now"),
   onSyncFinished: (handler) => listen<SyncReport>("sync-finished", (event) => handler(event.payload)),
+  onInternalError: (handler) => listen<string>("internal-error", (event) => handler(event.payload)),
   async heatmap(id, model) {
     const response = await fetch(`${frameBase}heatmap/${id}/${encodeURIComponent(model)}`);
     if (!response.ok) throw new BackendError({ code: "not_found", message: await response.text() });
