@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "sign_out",
     "sync_status",
     "sync_now",
+    "lock_screen",
+    "unlock_screen",
 ];
 
 fn main() {

@@ -2,6 +2,7 @@
 //! No review logic lives here.
 
 mod commands;
+mod desktop_lock;
 mod frames;
 mod platform;
 mod sources;
@@ -44,6 +45,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
         .manage(board)
         .setup(|app| {
             report_panics(app.handle().clone());
+            desktop_lock::listen(app.handle().clone());
             let board = app.state::<Arc<PullBoard>>().inner().clone();
             let handle = app.handle().clone();
             std::thread::spawn(move || sources::poll_forever(board, handle));
@@ -78,6 +80,8 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             platform::sign_out,
             platform::sync_status,
             platform::sync_now,
+            platform::lock_screen,
+            platform::unlock_screen,
         ])
         .run(tauri::generate_context!("tauri.conf.json"));
     match result {

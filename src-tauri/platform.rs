@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use sr_engine::{
-    Engine, ErrorReport, PlatformForm, SessionInfo, SyncOptions, SyncReport, SyncStatus,
+    Engine, ErrorReport, LockReason, PlatformForm, SessionInfo, SyncOptions, SyncReport,
+    SyncStatus, Unlocked,
 };
 use tauri::{AppHandle, Emitter, State};
 
@@ -38,19 +39,43 @@ pub fn connect_platform(
     app.restart()
 }
 
+/// Records that the window locked (it hides everything by itself).
+#[tauri::command(async)]
+pub fn lock_screen(engine: State<'_, Arc<Engine>>, reason: LockReason) -> Reply<()> {
+    engine.lock_screen(reason).map_err(|e| e.report())
+}
+
+/// Unlocks: the realm's sign-in page again, asking for the password, in the system
+/// browser (the demo session unlocks at once).
+#[tauri::command]
+pub async fn unlock_screen(engine: State<'_, Arc<Engine>>, app: AppHandle) -> Reply<Unlocked> {
+    let engine = engine.inner().clone();
+    off_the_async_workers(move || {
+        let pending = engine.begin_unlock().map_err(|e| e.report())?;
+        if let Some(url) = pending.url() {
+            open_browser(url)?;
+        }
+        let unlocked = engine.finish_unlock(pending).map_err(|e| e.report())?;
+        sync_in_background(engine, app);
+        Ok(unlocked)
+    })
+    .await
+}
+
+fn open_browser(url: &str) -> Reply<()> {
+    webbrowser::open(url).map_err(|e| ErrorReport {
+        code: "no_browser".into(),
+        message: format!("cannot open the system browser ({e}); open {url} by hand"),
+    })
+}
+
 /// Opens the realm's sign-in page in the system browser and waits for the way back.
 #[tauri::command]
 pub async fn sign_in(engine: State<'_, Arc<Engine>>, app: AppHandle) -> Reply<SessionInfo> {
     let engine = engine.inner().clone();
     off_the_async_workers(move || {
         let pending = engine.begin_login().map_err(|e| e.report())?;
-        webbrowser::open(&pending.url).map_err(|e| ErrorReport {
-            code: "no_browser".into(),
-            message: format!(
-                "cannot open the system browser ({e}); open {} by hand",
-                pending.url
-            ),
-        })?;
+        open_browser(&pending.url)?;
         let info = engine.finish_login(pending).map_err(|e| e.report())?;
         sync_in_background(engine, app);
         Ok(info)

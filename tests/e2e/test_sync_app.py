@@ -106,3 +106,59 @@ def test_a_conflict_is_shown_with_their_decision_and_kept_in_the_app(stack, laun
     assert drew["decision"] == "disagree" and drew["acknowledges"]
     subprocess.run([str(APP), "--data-dir", str(drew_dir), "--platform", str(settings), "logout"], check=True,
                    capture_output=True)
+
+
+def locked_out(app, who="Dana Doctor"):
+    """The lock screen is up, and nothing of the work behind it is visible."""
+    app.wait_for("[data-testid=lock-screen]", timeout=90)
+    visible = app.script("return document.body.innerText;")
+    assert "SecondRead is locked" in visible
+    assert f"Locked for {who}" in visible
+    assert not app.script("const c = document.querySelector('canvas'); return !!c && c.offsetParent !== null;")
+    for hidden in ("Worklist", "pending", "cr-0001"):
+        assert hidden not in visible, hidden
+
+
+def test_the_screen_locks_and_only_a_fresh_sign_in_unlocks_it(stack, launch, data_dir, tmp_path, shots):
+    settings = stack.platform_toml(tmp_path / "platform.toml", lock_minutes=1)
+    app = launch(data_dir, ["--platform", str(settings)], ready="[data-testid=sign-in]")
+    browser_signs_in_as("dana")
+    app.click("[data-testid=sign-in]")
+    app.wait_for("tr[data-item]", timeout=60)
+    open_first(app)
+    app.type_into("textarea", "half-written note")
+
+    # The desktop's screen saver starts: the window locks at once, and keys do nothing.
+    subprocess.run(["dbus-send", "--session", "--type=signal", "/org/freedesktop/ScreenSaver",
+                    "org.freedesktop.ScreenSaver.ActiveChanged", "boolean:true"], check=True)
+    locked_out(app)
+    shots(app, "locked")
+    app.keys("1")
+    assert json.loads(cli(data_dir, "verdicts", "--json")) == [], "a key behind the lock decided"
+
+    # Unlocking is a fresh sign-in (the realm asks for the password); the work is kept.
+    browser_signs_in_as("dana")
+    app.click("[data-testid=unlock]")
+    app.wait_until(lambda: not app.find_all("[data-testid=lock-screen]"), "unlocked", timeout=60)
+    assert app.script("return document.querySelector('textarea').value;") == "half-written note"
+
+    # Left alone for the platform's lock_minutes, it locks by itself; another person
+    # unlocking gets a window of their own, without the first person's note.
+    locked_out(app)
+    browser_signs_in_as("bea")
+    app.click("[data-testid=unlock]")
+    app.wait_until(lambda: "bea" in (app.text("[data-testid=who]") or ""), "bea's session", timeout=60)
+    assert not app.find_all("[data-testid=lock-screen]")
+    assert "half-written note" not in app.script("return document.body.innerHTML;")
+    app.click("[data-testid=lock]")
+    locked_out(app, who="Bea Both")
+
+    trail = json.loads(cli(data_dir, "--platform", str(settings), "audit", "--json"))
+    locks = [(r["action"], r["actor_username"], r["detail"]) for r in trail if r["action"] in ("locked", "unlocked")]
+    assert locks == [
+        ("locked", "dana", {"reason": "desktop"}),
+        ("unlocked", "dana", {"same_person": True}),
+        ("locked", "dana", {"reason": "idle"}),
+        ("unlocked", "bea", {"same_person": False}),
+        ("locked", "bea", {"reason": "asked"}),
+    ]

@@ -194,9 +194,12 @@ class Stack:
                 getattr(self, part).stop()
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def platform_toml(self, path: Path) -> Path:
+    def platform_toml(self, path: Path, lock_minutes: int | None = None) -> Path:
         """The app's platform settings for this stack."""
-        path.write_text(f'issuer = "{self.realm.issuer}"\nclient_id = "{CLIENT_ID}"\napi = "{self.api.url}"\n')
+        text = f'issuer = "{self.realm.issuer}"\nclient_id = "{CLIENT_ID}"\napi = "{self.api.url}"\n'
+        if lock_minutes is not None:
+            text += f"lock_minutes = {lock_minutes}\n"
+        path.write_text(text)
         return path
 
     def set_roles(self, username: str, roles: list[str]) -> None:

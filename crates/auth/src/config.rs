@@ -6,6 +6,7 @@
 //! api = "https://review.hospital.example"                  # the review API
 //! ca_bundle = "/etc/secondread/hospital-ca.pem"            # optional, trusted besides the system's
 //! retain_days = 30   # optional: days an item is kept after the platform accepted its decisions
+//! lock_minutes = 10  # optional: idle minutes before the screen locks
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -27,7 +28,20 @@ pub struct PlatformConfig {
     /// decision on it.
     #[serde(default = "default_retain_days")]
     pub retain_days: u32,
+    /// Idle minutes before the screen locks (HIPAA's automatic logoff).
+    #[serde(default = "default_lock_minutes")]
+    pub lock_minutes: u32,
 }
+
+/// What a clinic's policy usually asks of an unattended workstation.
+pub const DEFAULT_LOCK_MINUTES: u32 = 10;
+
+fn default_lock_minutes() -> u32 {
+    DEFAULT_LOCK_MINUTES
+}
+
+/// The longest idle time the file may allow: a lock that never comes is no lock.
+const MAX_LOCK_MINUTES: u32 = 60;
 
 /// A month: long enough to correct a decision, short enough to hold little PHI.
 pub const DEFAULT_RETAIN_DAYS: u32 = 30;
@@ -88,6 +102,12 @@ impl PlatformConfig {
         if self.client_id.trim().is_empty() {
             return Err(AuthError::Config("client_id is empty".into()));
         }
+        if !(1..=MAX_LOCK_MINUTES).contains(&self.lock_minutes) {
+            return Err(AuthError::Config(format!(
+                "lock_minutes = {}: from 1 to {MAX_LOCK_MINUTES} minutes",
+                self.lock_minutes
+            )));
+        }
         if self.retain_days > MAX_RETAIN_DAYS {
             return Err(AuthError::Config(format!(
                 "retain_days = {}: at most {MAX_RETAIN_DAYS} days",
@@ -122,5 +142,45 @@ impl PlatformConfig {
         builder
             .build()
             .map_err(|e| AuthError::Config(format!("cannot set up HTTPS: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(extra: &str) -> Result<Option<PlatformConfig>, AuthError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("platform.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "issuer = \"https://sso.example/realms/r\"\nclient_id = \"secondread\"\n\
+                 api = \"https://review.example\"\n{extra}"
+            ),
+        )
+        .unwrap();
+        PlatformConfig::load(&path)
+    }
+
+    #[test]
+    fn the_lock_and_retention_default_to_a_clinics_policy_and_stay_in_bounds() {
+        let config = load("").unwrap().unwrap();
+        assert_eq!((config.lock_minutes, config.retain_days), (10, 30));
+        let shorter = load("lock_minutes = 2\nretain_days = 0\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!((shorter.lock_minutes, shorter.retain_days), (2, 0));
+        for refused in [
+            "lock_minutes = 0",
+            "lock_minutes = 61",
+            "retain_days = 3651",
+        ] {
+            let error = load(refused).unwrap_err().to_string();
+            assert!(
+                error.contains(refused.split(' ').next().unwrap()),
+                "{refused}: {error}"
+            );
+        }
     }
 }

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreDeviceAuthorizationResponse, CoreIdTokenClaims,
-    CoreIdTokenVerifier, CoreTokenResponse,
+    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreDeviceAuthorizationResponse,
+    CoreIdTokenClaims, CoreIdTokenVerifier, CoreTokenResponse,
 };
 use openidconnect::{
     AuthorizationCode, ClientId, CsrfToken, DeviceAuthorizationUrl, Nonce, NonceVerifier,
@@ -29,7 +29,7 @@ use openidconnect::{
     TokenResponse,
 };
 
-pub use config::{DEFAULT_RETAIN_DAYS, PlatformConfig};
+pub use config::{DEFAULT_LOCK_MINUTES, DEFAULT_RETAIN_DAYS, PlatformConfig};
 pub use error::AuthError;
 pub use http::describe;
 pub use store::Identity;
@@ -138,6 +138,16 @@ impl Auth {
 
     /// Starts a browser sign-in: the address to open, and a listener for the way back.
     pub async fn begin_login(&self) -> Result<PendingLogin, AuthError> {
+        self.begin(false).await
+    }
+
+    /// Starts a sign-in that asks for the password again even while the realm still
+    /// has a session in the browser (`prompt=login`): unlocking a locked screen.
+    pub async fn begin_reauthentication(&self) -> Result<PendingLogin, AuthError> {
+        self.begin(true).await
+    }
+
+    async fn begin(&self, prompt_login: bool) -> Result<PendingLogin, AuthError> {
         let metadata = self.metadata().await?;
         let loopback = Loopback::bind().await?;
         let redirect =
@@ -145,15 +155,18 @@ impl Auth {
         let client = CoreClient::from_provider_metadata(metadata.clone(), self.client_id(), None)
             .set_redirect_uri(redirect);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, state, nonce) = client
+        let mut request = client
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
                 CsrfToken::new_random,
                 Nonce::new_random,
             )
             .add_scope(Scope::new("profile".into()))
-            .set_pkce_challenge(challenge)
-            .url();
+            .set_pkce_challenge(challenge);
+        if prompt_login {
+            request = request.add_prompt(CoreAuthPrompt::Login);
+        }
+        let (url, state, nonce) = request.url();
         Ok(PendingLogin {
             url: url.to_string(),
             loopback,

@@ -25,6 +25,10 @@ pub enum AuditAction {
     SignedOut,
     /// Retention purged the item's file, text and results.
     Purged,
+    /// The screen locked (idle, the desktop's screen saver, or asked for).
+    Locked,
+    /// Someone signed in again at the lock screen.
+    Unlocked,
 }
 
 impl AuditAction {
@@ -37,6 +41,8 @@ impl AuditAction {
             AuditAction::SignedIn => "signed_in",
             AuditAction::SignedOut => "signed_out",
             AuditAction::Purged => "purged",
+            AuditAction::Locked => "locked",
+            AuditAction::Unlocked => "unlocked",
         }
     }
 
@@ -49,6 +55,8 @@ impl AuditAction {
             AuditAction::SignedIn,
             AuditAction::SignedOut,
             AuditAction::Purged,
+            AuditAction::Locked,
+            AuditAction::Unlocked,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -104,6 +104,7 @@ impl Session {
                 roles: Role::ALL.to_vec(),
                 realm_roles: Vec::new(),
                 message: None,
+                lock_minutes: None,
             },
             Session::Unconfigured { .. } => SessionInfo {
                 mode: "unconfigured".into(),
@@ -116,6 +117,7 @@ impl Session {
                      platform's address (your IT admin has it) to sign in."
                         .into(),
                 ),
+                lock_minutes: None,
             },
             Session::Platform { auth, .. } => match auth.identity() {
                 None => SessionInfo {
@@ -125,6 +127,7 @@ impl Session {
                     roles: Vec::new(),
                     realm_roles: Vec::new(),
                     message: Some("Sign in to see your worklists.".into()),
+                    lock_minutes: Some(auth.config().lock_minutes),
                 },
                 Some(identity) => {
                     let roles = reviewing_roles(&identity);
@@ -146,6 +149,7 @@ impl Session {
                         roles,
                         realm_roles: identity.roles,
                         message,
+                        lock_minutes: Some(auth.config().lock_minutes),
                     }
                 }
             },
@@ -257,6 +261,7 @@ impl Engine {
             api: form.api.trim().to_string(),
             ca_bundle: None,
             retain_days: sr_auth::DEFAULT_RETAIN_DAYS,
+            lock_minutes: sr_auth::DEFAULT_LOCK_MINUTES,
         };
         Ok(config.save(platform_file)?)
     }

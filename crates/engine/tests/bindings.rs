@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use sr_engine::catalog::{ImportReport, Verdict, Worklist, WorklistQuery};
 use sr_engine::{
-    AssessStatus, CodeConflict, CodeHit, DecideRequest, ErrorReport, ItemView, ModelsView,
-    PlatformForm, PullOutcome, SessionInfo, SourceForm, SourcesView, SyncReport, SyncStatus,
+    AssessStatus, CodeConflict, CodeHit, DecideRequest, ErrorReport, ItemView, LockReason,
+    ModelsView, PlatformForm, PullOutcome, SessionInfo, SourceForm, SourcesView, SyncReport,
+    SyncStatus, Unlocked,
 };
 use ts_rs::{Config, TS, TypeVisitor};
 
@@ -97,6 +98,8 @@ fn ui_bindings_match_the_transport_types() {
         SyncReport,
         CodeHit,
         CodeConflict,
+        LockReason,
+        Unlocked,
     );
     let generated = read_all(out.path());
 

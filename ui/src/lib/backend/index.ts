@@ -5,6 +5,7 @@ import type { CodeHit } from "../bindings/CodeHit";
 import type { DecideRequest } from "../bindings/DecideRequest";
 import type { ErrorReport } from "../bindings/ErrorReport";
 import type { ItemView } from "../bindings/ItemView";
+import type { LockReason } from "../bindings/LockReason";
 import type { ModelsView } from "../bindings/ModelsView";
 import type { PlatformForm } from "../bindings/PlatformForm";
 import type { PullOutcome } from "../bindings/PullOutcome";
@@ -14,6 +15,7 @@ import type { SourceForm } from "../bindings/SourceForm";
 import type { SourcesView } from "../bindings/SourcesView";
 import type { SyncReport } from "../bindings/SyncReport";
 import type { SyncStatus } from "../bindings/SyncStatus";
+import type { Unlocked } from "../bindings/Unlocked";
 import type { Verdict } from "../bindings/Verdict";
 import type { Worklist } from "../bindings/Worklist";
 import type { WorklistQuery } from "../bindings/WorklistQuery";
@@ -58,6 +60,12 @@ export interface Backend {
   syncNow(): Promise<SyncReport>;
   /** Calls `handler` whenever a sync ran (in the background or asked for). */
   onSyncFinished(handler: (report: SyncReport) => void): Promise<() => void>;
+  /** Records that the window locked (it hides everything itself). */
+  lockScreen(reason: LockReason): Promise<void>;
+  /** Signs in again (the realm asks for the password) and says who unlocked. */
+  unlockScreen(): Promise<Unlocked>;
+  /** Calls `handler` when the desktop's screen saver starts or the machine suspends. */
+  onLockRequested(handler: () => void): Promise<() => void>;
   /** Calls `handler` with a sentence when the app hit an internal error (it is logged). */
   onInternalError(handler: (message: string) => void): Promise<() => void>;
 }

@@ -38,6 +38,9 @@ export const tauriBackend: Backend = {
   syncStatus: () => call("sync_status"),
   syncNow: () => call("sync_now"),
   onSyncFinished: (handler) => listen<SyncReport>("sync-finished", (event) => handler(event.payload)),
+  lockScreen: (reason) => call("lock_screen", { reason }),
+  unlockScreen: () => call("unlock_screen"),
+  onLockRequested: (handler) => listen("lock-requested", () => handler()),
   onInternalError: (handler) => listen<string>("internal-error", (event) => handler(event.payload)),
   async heatmap(id, model) {
     const response = await fetch(`${frameBase}heatmap/${id}/${encodeURIComponent(model)}`);

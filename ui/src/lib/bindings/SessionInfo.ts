@@ -21,4 +21,9 @@ realm_roles: Array<string>,
 /**
  * What the person should know about their session, if anything.
  */
-message: string | null, };
+message: string | null, 
+/**
+ * Idle minutes before the screen locks; `None` where nothing is to be hidden (the
+ * demo's synthetic data, a workstation not yet connected).
+ */
+lock_minutes: number | null, };
