@@ -123,6 +123,7 @@ def test_decisions_reach_the_api_exactly_once(stack, settings, data_dir):
     result, report = sync(data_dir, settings)
     assert result.returncode == 0, result.stderr
     assert (report["sent"], report["accepted"], report["pending"]) == (3, 3, 0)
+    assert report["audit_records"] >= 5, "sign-in, three decisions and the opens before them"
     uuids = "','".join(v["uuid"] for v in made)
     assert server_count(stack, f"uuid IN ('{uuids}')") == 3
     stored = json.loads(stack.postgres.sql(f"SELECT body FROM verdicts WHERE uuid = '{made[0]['uuid']}'"))
@@ -132,6 +133,26 @@ def test_decisions_reach_the_api_exactly_once(stack, settings, data_dir):
     assert again.returncode == 0 and report["sent"] == 0
     status = as_json(run(data_dir, settings, "whoami", "--json"))["outbox"]
     assert (status["synced"], status["pending"]) == (3, 0) and status["last_success_at"]
+
+    # The audit trail went with them: every record up to the sync, with its hash, and
+    # the platform's copy cannot be edited or continued by a forged record.
+    trail = as_json(run(data_dir, settings, "audit", "--json"))
+    station = trail[0]["workstation"]
+    held = dict(line.split("|") for line in stack.postgres.sql(
+        f"SELECT seq, hash FROM audit_records WHERE workstation = '{station}' ORDER BY seq").splitlines())
+    decided = [r for r in trail if r["action"] == "decided"]
+    assert len(decided) == 3 and all(held.get(str(r["seq"])) == r["hash"] for r in decided)
+    assert [int(seq) for seq in held] == list(range(1, len(held) + 1)), "no gaps"
+    assert all(held[str(r["seq"])] == r["hash"] for r in trail if str(r["seq"]) in held)
+    with pytest.raises(subprocess.CalledProcessError):
+        stack.postgres.sql(f"UPDATE audit_records SET action = 'opened' WHERE workstation = '{station}'")
+    last = trail[len(held) - 1]
+    forged = dict(last, seq=last["seq"] + 1, uuid="019ad000-0000-7000-8000-0000000f0123", prev_hash=last["hash"],
+                  detail=None, action="opened", item_id=None, tenant=None, item_sha256=None, hash="0" * 64)
+    token = stack.tokens("theo")["access_token"]
+    refused = requests.post(f"{stack.api.url}/v1/audit", json={"records": [forged]},
+                            headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert refused.status_code == 422 and refused.json()["uuids"] == [forged["uuid"]]
 
     # Retention: what the platform accepted goes once its time is up; the pending
     # decision's item stays; a purged item comes back with its batch.

@@ -5,13 +5,12 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
 use crate::{Catalog, CatalogError, Reviewer, now_rfc3339};
+use sr_contract::{AUDIT_GENESIS, AuditEntry};
 
-/// The first record's "previous hash".
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+const GENESIS: &str = AUDIT_GENESIS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -117,82 +116,39 @@ pub struct AuditProblem {
     pub problem: String,
 }
 
-/// The fields a record's hash covers, as stored.
-struct Stored {
-    seq: i64,
-    uuid: String,
-    at: String,
-    actor_subject: String,
-    actor_username: String,
-    workstation: String,
-    action: String,
-    item_id: Option<i64>,
-    tenant: Option<String>,
-    item_sha256: Option<String>,
-    detail: Option<String>,
-    prev_hash: String,
-    hash: String,
+fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        uuid: r.get(1)?,
+        at: r.get(2)?,
+        actor_subject: r.get(3)?,
+        actor_username: r.get(4)?,
+        workstation: r.get(5)?,
+        action: r.get(6)?,
+        item_id: r.get(7)?,
+        tenant: r.get(8)?,
+        item_sha256: r.get(9)?,
+        detail: r.get(10)?,
+        prev_hash: r.get(11)?,
+        hash: r.get(12)?,
+    })
 }
 
-impl Stored {
-    fn digest(&self) -> String {
-        let item_id = self.item_id.map(|i| i.to_string());
-        let fields: [&str; 11] = [
-            &self.prev_hash,
-            &self.uuid,
-            &self.at,
-            &self.actor_subject,
-            &self.actor_username,
-            &self.workstation,
-            &self.action,
-            item_id.as_deref().unwrap_or(""),
-            self.tenant.as_deref().unwrap_or(""),
-            self.item_sha256.as_deref().unwrap_or(""),
-            self.detail.as_deref().unwrap_or(""),
-        ];
-        let mut hasher = Sha256::new();
-        for field in fields {
-            // Length-prefixed, so that no two records' fields run into the same bytes.
-            hasher.update((field.len() as u64).to_be_bytes());
-            hasher.update(field.as_bytes());
-        }
-        hex::encode(hasher.finalize())
-    }
-
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Stored {
-            seq: r.get(0)?,
-            uuid: r.get(1)?,
-            at: r.get(2)?,
-            actor_subject: r.get(3)?,
-            actor_username: r.get(4)?,
-            workstation: r.get(5)?,
-            action: r.get(6)?,
-            item_id: r.get(7)?,
-            tenant: r.get(8)?,
-            item_sha256: r.get(9)?,
-            detail: r.get(10)?,
-            prev_hash: r.get(11)?,
-            hash: r.get(12)?,
-        })
-    }
-
-    fn record(self) -> AuditRecord {
-        AuditRecord {
-            seq: self.seq,
-            uuid: self.uuid,
-            at: self.at,
-            actor_subject: self.actor_subject,
-            actor_username: self.actor_username,
-            workstation: self.workstation,
-            action: AuditAction::parse(&self.action).unwrap_or(AuditAction::Opened),
-            item_id: self.item_id,
-            tenant: self.tenant,
-            item_sha256: self.item_sha256,
-            detail: self.detail.and_then(|d| serde_json::from_str(&d).ok()),
-            prev_hash: self.prev_hash,
-            hash: self.hash,
-        }
+fn record(entry: AuditEntry) -> AuditRecord {
+    AuditRecord {
+        seq: entry.seq,
+        uuid: entry.uuid,
+        at: entry.at,
+        actor_subject: entry.actor_subject,
+        actor_username: entry.actor_username,
+        workstation: entry.workstation,
+        action: AuditAction::parse(&entry.action).unwrap_or(AuditAction::Opened),
+        item_id: entry.item_id,
+        tenant: entry.tenant,
+        item_sha256: entry.item_sha256,
+        detail: entry.detail.and_then(|d| serde_json::from_str(&d).ok()),
+        prev_hash: entry.prev_hash,
+        hash: entry.hash,
     }
 }
 
@@ -238,7 +194,7 @@ impl Catalog {
             tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM audit_log", [], |r| {
                 r.get(0)
             })?;
-        let mut stored = Stored {
+        let mut stored = AuditEntry {
             seq,
             uuid: uuid::Uuid::now_v7().to_string(),
             at: now_rfc3339(),
@@ -275,7 +231,27 @@ impl Catalog {
             ],
         )?;
         tx.commit()?;
-        Ok(stored.record())
+        Ok(record(stored))
+    }
+
+    /// Up to `limit` records the platform has not stored yet, oldest first.
+    pub fn audit_due(&self, limit: usize) -> Result<Vec<AuditEntry>, CatalogError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM audit_log
+             WHERE seq > (SELECT through_seq FROM audit_sync WHERE id = 1)
+             ORDER BY seq LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit as i64], entry_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Notes that the platform holds every record up to `seq`.
+    pub fn audit_synced(&self, seq: i64) -> Result<(), CatalogError> {
+        self.conn.execute(
+            "UPDATE audit_sync SET through_seq = max(through_seq, ?1) WHERE id = 1",
+            [seq],
+        )?;
+        Ok(())
     }
 
     /// The records the filter lets through, oldest first.
@@ -290,11 +266,11 @@ impl Catalog {
         ))?;
         let rows = stmt.query_map(
             params![filter.user, filter.item_id, filter.since, filter.until],
-            Stored::from_row,
+            entry_from_row,
         )?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(row?.record());
+            out.push(record(row?));
         }
         Ok(out)
     }
@@ -306,7 +282,7 @@ impl Catalog {
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
-        let rows = stmt.query_map([], Stored::from_row)?;
+        let rows = stmt.query_map([], entry_from_row)?;
         let mut check = AuditCheck {
             records: 0,
             problems: Vec::new(),

@@ -203,6 +203,14 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE items ADD COLUMN purged_at TEXT;
     "#,
+    // 8: how far the audit trail has reached the platform.
+    r#"
+    CREATE TABLE audit_sync (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        through_seq INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO audit_sync (id, through_seq) VALUES (1, 0);
+    "#,
 ];
 
 /// Brings the database schema up to the newest version.

@@ -3,11 +3,13 @@
 //! request and answer bodies of the API (its OpenAPI document is `openapi.json` here).
 
 mod api;
+mod audit;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub use api::*;
+pub use audit::{AUDIT_GENESIS, AuditAnswer, AuditBatch, AuditEntry};
 
 /// A reviewer's role, as Keycloak's realm roles name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]

@@ -345,9 +345,10 @@ impl Engine {
                 }
             }
             let live = matches!(self.session.info().mode.as_str(), "signed_in");
+            // Decisions, or audit records the platform does not hold yet.
             let pending = self
                 .catalog()
-                .and_then(|c| Ok(c.outbox_pending()?))
+                .and_then(|c| Ok(c.outbox_pending()? as usize + c.audit_due(1)?.len()))
                 .unwrap_or(0);
             if !live || pending == 0 {
                 wait = SYNC_EVERY;

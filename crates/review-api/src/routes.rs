@@ -10,8 +10,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use sr_contract::{
-    ClaimAnswer, ClaimRequest, Me, Verdict, VerdictAnswer, VerdictAnswers, VerdictBatch,
-    VerdictList,
+    AuditAnswer, AuditBatch, ClaimAnswer, ClaimRequest, Me, Verdict, VerdictAnswer, VerdictAnswers,
+    VerdictBatch, VerdictList,
 };
 
 use crate::error::ApiFailure;
@@ -34,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/me", get(me))
         .route("/v1/verdicts", post(post_verdicts).get(list_verdicts))
         .route("/v1/claims", post(claim))
+        .route("/v1/audit", post(post_audit))
         .with_state(state)
 }
 
@@ -90,6 +91,52 @@ async fn post_verdicts(
         })
         .collect();
     Ok(Json(VerdictAnswers { results }))
+}
+
+/// A workstation's audit trail, append-only: every record must carry its own hash and
+/// continue the one before it (in the run, and as the platform holds it).
+async fn post_audit(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<AuditAnswer>, ApiFailure> {
+    let caller = caller(&state, &headers).await?;
+    let batch: AuditBatch = serde_json::from_slice(&body)
+        .map_err(|e| ApiFailure::invalid(format!("not a run of audit records: {e}"), Vec::new()))?;
+    if batch.records.len() > MAX_BATCH {
+        return Err(ApiFailure::invalid(
+            format!("at most {MAX_BATCH} audit records per request"),
+            Vec::new(),
+        ));
+    }
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let workstation = batch.records.first().map(|r| r.workstation.clone());
+    let bad: Vec<String> = batch
+        .records
+        .iter()
+        .filter(|r| {
+            r.digest() != r.hash
+                || Some(&r.workstation) != workstation.as_ref()
+                || uuid::Uuid::parse_str(&r.uuid).is_err()
+                || time::OffsetDateTime::parse(&r.at, rfc3339).is_err()
+                || r.seq < 1
+        })
+        .map(|r| r.uuid.clone())
+        .collect();
+    if !bad.is_empty() {
+        return Err(ApiFailure::invalid(
+            "audit records need their own hash, one workstation per run, a uuid and an RFC 3339 time",
+            bad,
+        ));
+    }
+    match state
+        .store
+        .store_audit(&batch.records, &caller.subject)
+        .await?
+    {
+        Ok(answer) => Ok(Json(answer)),
+        Err(broken) => Err(ApiFailure::invalid(broken.reason, vec![broken.uuid])),
+    }
 }
 
 fn check_well_formed(verdicts: &[Verdict]) -> Result<(), ApiFailure> {

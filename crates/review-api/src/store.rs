@@ -8,7 +8,9 @@ use std::collections::{HashMap, HashSet};
 
 use deadpool_postgres::{Config, Pool, Runtime};
 use sha2::{Digest, Sha256};
-use sr_contract::{ClaimAnswer, ClaimRequest, Outcome, Verdict};
+use sr_contract::{
+    AUDIT_GENESIS, AuditAnswer, AuditEntry, ClaimAnswer, ClaimRequest, Outcome, Verdict,
+};
 use tokio_postgres::NoTls;
 
 use crate::tokens::Caller;
@@ -39,7 +41,35 @@ CREATE TABLE IF NOT EXISTS claims (
     expires_at timestamptz NOT NULL,
     PRIMARY KEY (tenant, batch, item_key, kind, holder_subject)
 );
+CREATE TABLE IF NOT EXISTS audit_records (
+    workstation text NOT NULL,
+    seq bigint NOT NULL,
+    uuid uuid UNIQUE NOT NULL,
+    at timestamptz NOT NULL,
+    actor_subject text NOT NULL,
+    action text NOT NULL,
+    tenant text,
+    hash text NOT NULL,
+    posted_by text NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    body jsonb NOT NULL,
+    PRIMARY KEY (workstation, seq)
+);
+CREATE OR REPLACE FUNCTION audit_records_append_only() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION 'audit records are append-only'; END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS audit_records_append_only ON audit_records;
+CREATE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE ON audit_records
+    FOR EACH ROW EXECUTE FUNCTION audit_records_append_only();
 ";
+
+/// Why a run of audit records cannot be stored: it does not continue what the
+/// platform holds for that workstation.
+#[derive(Debug)]
+pub struct BrokenTrail {
+    pub uuid: String,
+    pub reason: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -181,6 +211,85 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    /// Stores a run of one workstation's audit trail (hashes already checked): a record
+    /// held already with the same hash is a duplicate; one whose place in the trail holds
+    /// another record, or whose previous hash is not the stored predecessor's, is
+    /// refused with the whole run.
+    pub async fn store_audit(
+        &self,
+        records: &[AuditEntry],
+        posted_by: &str,
+    ) -> Result<Result<AuditAnswer, BrokenTrail>, StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let mut answer = AuditAnswer::default();
+        let mut previous: Option<String> = None;
+        for record in records {
+            let broken = |reason: String| BrokenTrail {
+                uuid: record.uuid.clone(),
+                reason,
+            };
+            let stored: Option<String> = tx
+                .query_opt(
+                    "SELECT hash FROM audit_records WHERE workstation = $1 AND seq = $2",
+                    &[&record.workstation, &record.seq],
+                )
+                .await?
+                .map(|row| row.get(0));
+            let before = match previous.take() {
+                Some(hash) => Some(hash),
+                None if record.seq == 1 => Some(AUDIT_GENESIS.to_owned()),
+                None => tx
+                    .query_opt(
+                        "SELECT hash FROM audit_records WHERE workstation = $1 AND seq = $2",
+                        &[&record.workstation, &(record.seq - 1)],
+                    )
+                    .await?
+                    .map(|row| row.get(0)),
+            };
+            if before.is_some_and(|hash| hash != record.prev_hash) {
+                return Ok(Err(broken(format!(
+                    "record {} of workstation {} does not follow the record before it",
+                    record.seq, record.workstation
+                ))));
+            }
+            previous = Some(record.hash.clone());
+            match stored {
+                Some(hash) if hash == record.hash => answer.duplicates += 1,
+                Some(_) => {
+                    return Ok(Err(broken(format!(
+                        "the platform holds another record {} for workstation {}",
+                        record.seq, record.workstation
+                    ))));
+                }
+                None => {
+                    // The route checked the uuid and the time; PostgreSQL reads them here.
+                    tx.execute(
+                        "INSERT INTO audit_records (workstation, seq, uuid, at, actor_subject, action,
+                                                    tenant, hash, posted_by, body)
+                         VALUES ($1, $2, $3::text::uuid, $4::text::timestamptz, $5, $6, $7, $8, $9, $10)",
+                        &[
+                            &record.workstation,
+                            &record.seq,
+                            &record.uuid,
+                            &record.at,
+                            &record.actor_subject,
+                            &record.action,
+                            &record.tenant,
+                            &record.hash,
+                            &posted_by,
+                            &serde_json::to_value(record)?,
+                        ],
+                    )
+                    .await?;
+                    answer.stored += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(Ok(answer))
     }
 
     /// Each reviewer's latest verdict on each of these items.

@@ -1,11 +1,11 @@
-//! One `POST /v1/verdicts`, with the retry policy of the sync.
+//! One `POST /v1/verdicts` or `POST /v1/audit`, with the retry policy of the sync.
 
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::StatusCode;
 use sr_auth::{Auth, AuthError, describe};
-use sr_contract::{Verdict, VerdictAnswer, VerdictAnswers};
+use sr_contract::{AuditAnswer, AuditEntry, Verdict, VerdictAnswer, VerdictAnswers};
 
 use crate::SyncOptions;
 
@@ -35,7 +35,7 @@ pub enum ApiError {
 
 pub struct Api<'a> {
     auth: &'a Auth,
-    url: String,
+    base: String,
     backoff: ExponentialBuilder,
 }
 
@@ -43,7 +43,7 @@ impl<'a> Api<'a> {
     pub fn new(auth: &'a Auth, options: &SyncOptions) -> Self {
         Self {
             auth,
-            url: format!("{}/v1/verdicts", auth.config().api_base()),
+            base: auth.config().api_base().to_owned(),
             backoff: ExponentialBuilder::new()
                 .with_jitter()
                 .with_min_delay(options.first_delay)
@@ -55,6 +55,26 @@ impl<'a> Api<'a> {
     /// Posts one batch; answers come back one per verdict, in order.
     pub async fn post(&self, batch: &[Verdict]) -> Result<Vec<VerdictAnswer>, ApiError> {
         let body = serde_json::json!({ "verdicts": batch });
+        answers(self.send("/v1/verdicts", &body).await?, batch).await
+    }
+
+    /// Posts a run of the audit trail; the platform says how many it stored.
+    pub async fn post_audit(&self, records: &[AuditEntry]) -> Result<AuditAnswer, ApiError> {
+        let body = serde_json::json!({ "records": records });
+        self.send("/v1/audit", &body)
+            .await?
+            .json()
+            .await
+            .map_err(|e| ApiError::Protocol(describe(&e)))
+    }
+
+    /// Sends until an answer that retrying cannot change: 200 comes back as it is.
+    async fn send(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<reqwest::Response, ApiError> {
+        let url = format!("{}{path}", self.base);
         let mut delays = self.backoff.build();
         let mut token = self.auth.access_token().await?;
         let mut renewed_after_401 = false;
@@ -62,9 +82,9 @@ impl<'a> Api<'a> {
             let sent = self
                 .auth
                 .http()
-                .post(&self.url)
+                .post(&url)
                 .bearer_auth(&token)
-                .json(&body)
+                .json(body)
                 .send()
                 .await;
             let retry_after = match sent {
@@ -79,7 +99,7 @@ impl<'a> Api<'a> {
                     }
                 }
                 Ok(response) => match response.status() {
-                    StatusCode::OK => return answers(response, batch).await,
+                    StatusCode::OK => return Ok(response),
                     StatusCode::UNAUTHORIZED if !renewed_after_401 => {
                         renewed_after_401 = true;
                         token = self.auth.renew_access_token().await?;

@@ -51,6 +51,8 @@ pub struct SyncReport {
     pub pending: u32,
     /// Access tokens renewed on the way (ahead of expiry or after a 401).
     pub renewed_tokens: u32,
+    /// Audit records the platform stored in this sync.
+    pub audit_records: u32,
     /// Set when the sync could not finish: e.g. `unreachable`, `server_error`,
     /// `sign_in_again`; the outbox keeps everything for the next try.
     pub stopped: Option<SyncStop>,
@@ -140,12 +142,45 @@ pub async fn sync(
             }
         }
     };
+    // The audit trail follows the decisions, through the same API and retries; it stops
+    // at the first record the platform does not take (a refusal is a stop, not a skip:
+    // the trail must reach it whole).
+    let stop = match stop {
+        Some(stop) => Some(stop),
+        None => sync_audit(store, &api, options, &mut report).await?,
+    };
     let catalog = catalog(store);
     catalog.record_sync_attempt(stop.as_ref().map(|s| (s.code.as_str(), s.message.as_str())))?;
     report.pending = catalog.outbox_pending()?;
     report.renewed_tokens = auth.renewals() - renewals_before;
     report.stopped = stop;
     Ok(report)
+}
+
+async fn sync_audit(
+    store: &Mutex<Catalog>,
+    api: &api::Api<'_>,
+    options: &SyncOptions,
+    report: &mut SyncReport,
+) -> Result<Option<SyncStop>, SyncError> {
+    loop {
+        let records = catalog(store).audit_due(options.batch_size.max(1))?;
+        let Some(last) = records.last().map(|r| r.seq) else {
+            return Ok(None);
+        };
+        match api.post_audit(&records).await {
+            Ok(answer) => {
+                report.audit_records += answer.stored;
+                catalog(store).audit_synced(last)?;
+            }
+            Err(e) => {
+                return Ok(Some(SyncStop {
+                    code: e.code().to_owned(),
+                    message: e.to_string(),
+                }));
+            }
+        }
+    }
 }
 
 impl ApiError {

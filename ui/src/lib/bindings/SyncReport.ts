@@ -14,6 +14,10 @@ pending: number,
  */
 renewed_tokens: number, 
 /**
+ * Audit records the platform stored in this sync.
+ */
+audit_records: number, 
+/**
  * Set when the sync could not finish: e.g. `unreachable`, `server_error`,
  * `sign_in_again`; the outbox keeps everything for the next try.
  */
