@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "sign_out",
     "sync_status",
     "sync_now",
+    "audit",
     "lock_screen",
     "unlock_screen",
 ];

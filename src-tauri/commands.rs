@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use sr_engine::catalog::{Role, Verdict, Worklist, WorklistQuery};
+use sr_engine::catalog::{AuditFilter, Role, Verdict, Worklist, WorklistQuery};
 use sr_engine::{
-    AssessStatus, CodeConflict, CodeHit, DecideRequest, Engine, ErrorReport, ItemView, ModelsView,
-    PullBoard, SessionInfo, SourceForm, SourcesView,
+    AssessStatus, AuditView, CodeConflict, CodeHit, DecideRequest, Engine, ErrorReport, ItemView,
+    ModelsView, PullBoard, SessionInfo, SourceForm, SourcesView,
 };
 use tauri::{AppHandle, State};
 
@@ -37,6 +37,12 @@ pub fn decide(engine: State<'_, Arc<Engine>>, request: DecideRequest) -> Reply<V
 #[tauri::command(async)]
 pub fn verdicts(engine: State<'_, Arc<Engine>>) -> Reply<Vec<Verdict>> {
     engine.verdicts().map_err(|e| e.report())
+}
+
+/// The Audit screen: for the realm's auditors.
+#[tauri::command(async)]
+pub fn audit(engine: State<'_, Arc<Engine>>, filter: AuditFilter) -> Reply<AuditView> {
+    engine.audit_screen(&filter).map_err(|e| e.report())
 }
 
 #[tauri::command(async)]

@@ -80,6 +80,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             platform::sign_out,
             platform::sync_status,
             platform::sync_now,
+            commands::audit,
             platform::lock_screen,
             platform::unlock_screen,
         ])

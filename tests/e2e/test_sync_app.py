@@ -125,6 +125,7 @@ def test_the_screen_locks_and_only_a_fresh_sign_in_unlocks_it(stack, launch, dat
     browser_signs_in_as("dana")
     app.click("[data-testid=sign-in]")
     app.wait_for("tr[data-item]", timeout=60)
+    assert not app.find_all("[data-testid=audit]"), "dana is no auditor"
     open_first(app)
     app.type_into("textarea", "half-written note")
 
@@ -150,6 +151,15 @@ def test_the_screen_locks_and_only_a_fresh_sign_in_unlocks_it(stack, launch, dat
     app.wait_until(lambda: "bea" in (app.text("[data-testid=who]") or ""), "bea's session", timeout=60)
     assert not app.find_all("[data-testid=lock-screen]")
     assert "half-written note" not in app.script("return document.body.innerHTML;")
+
+    # bea is the realm's auditor: the Audit screen shows the locks, checked.
+    app.click("[data-testid=audit]")
+    app.wait_for("tr[data-audit=unlocked]")
+    assert app.text("[data-testid=chain]").startswith("Hash chain intact")
+    rows = app.texts("tr[data-audit=locked]")
+    assert len(rows) == 2 and all("dana" in row for row in rows), rows
+    shots(app, "audit")
+    app.click("[data-testid=audit]")
     app.click("[data-testid=lock]")
     locked_out(app, who="Bea Both")
 

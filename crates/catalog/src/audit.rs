@@ -92,7 +92,7 @@ pub struct AuditRecord {
 }
 
 /// Which records to read; every field narrows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct AuditFilter {
     /// The actor's username or subject.
     pub user: Option<String>,
@@ -103,13 +103,13 @@ pub struct AuditFilter {
 }
 
 /// What `verify` found: how many records, and each break in the chain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct AuditCheck {
     pub records: u64,
     pub problems: Vec<AuditProblem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct AuditProblem {
     /// The record that was edited or deleted.
     pub seq: i64,

@@ -19,6 +19,8 @@ pub struct SessionInfo {
     pub realm_roles: Vec<String>,
     /// What the person should know about their session, if anything.
     pub message: Option<String>,
+    /// Whether the Audit screen is offered: the realm's `auditor` role (or the demo).
+    pub may_audit: bool,
     /// Idle minutes before the screen locks; `None` where nothing is to be hidden (the
     /// demo's synthetic data, a workstation not yet connected).
     pub lock_minutes: Option<u32>,

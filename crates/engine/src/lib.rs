@@ -34,6 +34,7 @@ use sr_decode::{DecodeConfig, Decoder};
 use stored_file::StoredFile;
 
 pub use assessing::{AssessProgress, AssessReport, AssessStatus, QUALITY_MODEL};
+pub use audit_trail::AuditView;
 pub use documents::{CODING_MODEL, CodeConflict, DocumentCoding, DocumentText, PageOutcome};
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
@@ -54,6 +55,10 @@ pub use workstation_key::{AtRest, KeyError, forget_key};
 
 /// Encoded frames kept in memory for going back and forth between recent items.
 const FRAME_CACHE_ENTRIES: usize = 12;
+
+/// An item read again by the same person within this time is one view in the audit
+/// trail (the review screen reads an item again while its local results land).
+const VIEWED_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Encoded frames by (item id, frame index).
 type FrameCache = LruCache<(i64, u32), Arc<Vec<u8>>>;
@@ -102,6 +107,8 @@ pub struct Engine {
     /// Wakes the background sync when a decision is made.
     sync_wakeup: wakeup::Wakeup,
     sync_running: Mutex<()>,
+    /// Who last opened which item, and when, for [`Engine::newly_viewed`].
+    last_view: Mutex<Option<(String, i64, std::time::Instant)>>,
 }
 
 impl Engine {
@@ -129,6 +136,7 @@ impl Engine {
             session,
             sync_wakeup: wakeup::Wakeup::new(true),
             sync_running: Mutex::new(()),
+            last_view: Mutex::new(None),
         })
     }
 
@@ -302,6 +310,18 @@ impl Engine {
         Ok(self.catalog()?.worklist(query)?)
     }
 
+    /// Whether opening this item is a view of its own for the audit trail: not when the
+    /// same person had it open a moment ago (the screen reads it again as results land).
+    fn newly_viewed(&self, subject: &str, item: i64) -> bool {
+        let mut last = lock(&self.last_view);
+        let now = std::time::Instant::now();
+        let again = last.as_ref().is_some_and(|(who, id, at)| {
+            who == subject && *id == item && now.duration_since(*at) < VIEWED_AGAIN_AFTER
+        });
+        *last = Some((subject.to_owned(), item, now));
+        !again
+    }
+
     /// The review screen's view of an item; opening it puts it in review for the role.
     pub fn open_item(&self, id: i64, role: Role) -> Result<ItemView, EngineError> {
         let reviewer = self.session.reviewer(role)?;
@@ -315,12 +335,14 @@ impl Engine {
             )));
         }
         let kind = role.verdict_kind();
-        catalog.record_audit(sr_catalog::AuditEvent {
-            action: sr_catalog::AuditAction::ItemViewed,
-            actor: reviewer,
-            item_id: Some(id),
-            detail: Some(serde_json::json!({"role": role.as_str()})),
-        })?;
+        if self.newly_viewed(&reviewer.subject, id) {
+            catalog.record_audit(sr_catalog::AuditEvent {
+                action: sr_catalog::AuditAction::ItemViewed,
+                actor: reviewer,
+                item_id: Some(id),
+                detail: Some(serde_json::json!({"role": role.as_str()})),
+            })?;
+        }
         if item.error.is_none() {
             catalog.mark_opened(id, kind)?;
         }

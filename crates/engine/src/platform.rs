@@ -19,6 +19,9 @@ const SYNC_BACKOFF_MAX: Duration = Duration::from_secs(120);
 /// How often the app applies the retention rule.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
+/// The realm role that may read this workstation's audit trail in the app.
+pub(crate) const AUDITOR_ROLE: &str = "auditor";
+
 /// Who may review on this workstation, as configured.
 #[derive(Debug, Clone)]
 pub enum SessionConfig {
@@ -104,6 +107,7 @@ impl Session {
                 roles: Role::ALL.to_vec(),
                 realm_roles: Vec::new(),
                 message: None,
+                may_audit: true,
                 lock_minutes: None,
             },
             Session::Unconfigured { .. } => SessionInfo {
@@ -117,6 +121,7 @@ impl Session {
                      platform's address (your IT admin has it) to sign in."
                         .into(),
                 ),
+                may_audit: false,
                 lock_minutes: None,
             },
             Session::Platform { auth, .. } => match auth.identity() {
@@ -127,6 +132,7 @@ impl Session {
                     roles: Vec::new(),
                     realm_roles: Vec::new(),
                     message: Some("Sign in to see your worklists.".into()),
+                    may_audit: false,
                     lock_minutes: Some(auth.config().lock_minutes),
                 },
                 Some(identity) => {
@@ -142,7 +148,9 @@ impl Session {
                     } else {
                         None
                     };
+                    let may_audit = identity.roles.iter().any(|r| r == AUDITOR_ROLE);
                     SessionInfo {
+                        may_audit,
                         mode: if live { "signed_in" } else { "sign_in_again" }.into(),
                         username: identity.username,
                         name: identity.name,

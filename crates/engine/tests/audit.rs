@@ -13,6 +13,8 @@ fn opening_viewing_and_deciding_are_recorded_by_item_id_and_person() {
     let engine = engine(data.path());
     let id = engine.worklist(&query()).unwrap().rows[1].id;
     engine.open_item(id, Role::Doctor).unwrap();
+    // The screen reads the item again as its local results land: still one view.
+    engine.open_item(id, Role::Doctor).unwrap();
 
     let records = engine.audit_records(&AuditFilter::default()).unwrap();
     let actions: Vec<AuditAction> = records.iter().map(|r| r.action).collect();
@@ -43,4 +45,17 @@ fn opening_viewing_and_deciding_are_recorded_by_item_id_and_person() {
         "records name items by id, never by key: {text}"
     );
     assert!(engine.verify_audit().unwrap().problems.is_empty());
+
+    // Another item, then back: two views more.
+    let other = engine.worklist(&query()).unwrap().rows[0].id;
+    engine.open_item(other, Role::Doctor).unwrap();
+    engine.open_item(id, Role::Doctor).unwrap();
+    let views: Vec<Option<i64>> = engine
+        .audit_records(&AuditFilter::default())
+        .unwrap()
+        .iter()
+        .filter(|r| r.action == AuditAction::ItemViewed)
+        .map(|r| r.item_id)
+        .collect();
+    assert_eq!(views, [Some(id), Some(other), Some(id)]);
 }

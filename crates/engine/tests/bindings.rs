@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use sr_engine::catalog::{ImportReport, Verdict, Worklist, WorklistQuery};
+use sr_engine::catalog::{AuditFilter, ImportReport, Verdict, Worklist, WorklistQuery};
 use sr_engine::{
-    AssessStatus, CodeConflict, CodeHit, DecideRequest, ErrorReport, ItemView, LockReason,
-    ModelsView, PlatformForm, PullOutcome, SessionInfo, SourceForm, SourcesView, SyncReport,
-    SyncStatus, Unlocked,
+    AssessStatus, AuditView, CodeConflict, CodeHit, DecideRequest, ErrorReport, ItemView,
+    LockReason, ModelsView, PlatformForm, PullOutcome, SessionInfo, SourceForm, SourcesView,
+    SyncReport, SyncStatus, Unlocked,
 };
 use ts_rs::{Config, TS, TypeVisitor};
 
@@ -100,6 +100,8 @@ fn ui_bindings_match_the_transport_types() {
         CodeConflict,
         LockReason,
         Unlocked,
+        AuditFilter,
+        AuditView,
     );
     let generated = read_all(out.path());
 

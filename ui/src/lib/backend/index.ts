@@ -1,5 +1,7 @@
 // The UI's only door to the engine. Components import from here, never from Tauri.
 import type { AssessStatus } from "../bindings/AssessStatus";
+import type { AuditFilter } from "../bindings/AuditFilter";
+import type { AuditView } from "../bindings/AuditView";
 import type { CodeConflict } from "../bindings/CodeConflict";
 import type { CodeHit } from "../bindings/CodeHit";
 import type { DecideRequest } from "../bindings/DecideRequest";
@@ -60,6 +62,8 @@ export interface Backend {
   syncNow(): Promise<SyncReport>;
   /** Calls `handler` whenever a sync ran (in the background or asked for). */
   onSyncFinished(handler: (report: SyncReport) => void): Promise<() => void>;
+  /** The audit trail and its chain's check (the realm's auditors only). */
+  audit(filter: AuditFilter): Promise<AuditView>;
   /** Records that the window locked (it hides everything itself). */
   lockScreen(reason: LockReason): Promise<void>;
   /** Signs in again (the realm asks for the password) and says who unlocked. */

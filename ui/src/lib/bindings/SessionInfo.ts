@@ -23,6 +23,10 @@ realm_roles: Array<string>,
  */
 message: string | null, 
 /**
+ * Whether the Audit screen is offered: the realm's `auditor` role (or the demo).
+ */
+may_audit: boolean, 
+/**
  * Idle minutes before the screen locks; `None` where nothing is to be hidden (the
  * demo's synthetic data, a workstation not yet connected).
  */
