@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "sync_status",
     "sync_now",
     "audit",
+    "forget_workstation",
     "lock_screen",
     "unlock_screen",
 ];

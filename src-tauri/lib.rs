@@ -81,6 +81,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             platform::sync_status,
             platform::sync_now,
             commands::audit,
+            platform::forget_workstation,
             platform::lock_screen,
             platform::unlock_screen,
         ])

@@ -39,6 +39,15 @@ pub fn connect_platform(
     app.restart()
 }
 
+/// Forgets this workstation (its key, its data, its session), then starts the app
+/// again on the empty data dir.
+#[tauri::command]
+pub async fn forget_workstation(engine: State<'_, Arc<Engine>>, app: AppHandle) -> Reply<()> {
+    let engine = engine.inner().clone();
+    off_the_async_workers(move || engine.forget(false).map_err(|e| e.report())).await?;
+    app.restart()
+}
+
 /// Records that the window locked (it hides everything by itself).
 #[tauri::command(async)]
 pub fn lock_screen(engine: State<'_, Arc<Engine>>, reason: LockReason) -> Reply<()> {

@@ -62,3 +62,25 @@ def test_without_a_platform_nothing_is_granted_and_the_first_run_writes_platform
     # The next start is a platform session: signed out, still nothing to review.
     whoami = json.loads(cli(data, "--platform", str(platform), "whoami", "--json"))
     assert whoami["session"]["mode"] == "signed_out" and whoami["session"]["roles"] == [], whoami
+
+
+def test_a_lost_key_has_its_own_screen_and_forgetting_starts_over(launch, data_dir, shots):
+    subprocess.run(["secret-tool", "clear", "service", "secondread", "username", f"store:{data_dir.resolve()}"],
+                   check=True)
+    app = launch(data_dir, ready="[data-testid=lost-key]")
+    screen = app.text("[data-testid=lost-key]")
+    assert "not yet synced are lost" in screen and app.find_all("tr[data-item]") == []
+    app.click("[data-testid=forget]")
+    shots(app, "lost-key")
+    try:
+        app.click("[data-testid=forget-confirm]")
+    except WebDriverError:
+        pass  # the app starts again on the empty data dir
+    deadline = time.monotonic() + 20
+    while (data_dir / "blobs").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)
+    for pid in harness.app_pids(data_dir):
+        os.kill(pid, signal.SIGTERM)
+    assert json.loads(cli(data_dir, "items", "--json"))["rows"] == [], "a fresh, empty workstation"
+    assert json.loads(cli(data_dir, "import", str(DEMO), "--json"))["added"] > 0, "and it works"

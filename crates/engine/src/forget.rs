@@ -22,46 +22,56 @@ pub fn forget_workstation(
     config: EngineConfig,
     discard_unsynced: bool,
 ) -> Result<Forgotten, EngineError> {
-    let data_dir = config.data_dir.clone();
-    let engine = Engine::open(config)?;
-    let unsynced = match engine.catalog() {
-        Ok(catalog) => {
-            let counts = catalog.outbox_counts()?;
-            Some(counts.pending + counts.failed + counts.conflicts)
+    Engine::open(config)?.forget(discard_unsynced)
+}
+
+impl Engine {
+    /// Forgets this workstation (see [`forget_workstation`]). What this engine still
+    /// holds open is gone from the disk: the app starts afresh afterwards.
+    pub fn forget(&self, discard_unsynced: bool) -> Result<Forgotten, EngineError> {
+        let data_dir = self.data_dir.clone();
+        let unsynced = match self.catalog() {
+            Ok(catalog) => {
+                let counts = catalog.outbox_counts()?;
+                Some(counts.pending + counts.failed + counts.conflicts)
+            }
+            Err(EngineError::Key(workstation_key::KeyError::Keyring(e))) => {
+                return Err(workstation_key::KeyError::Keyring(e).into());
+            }
+            Err(
+                EngineError::Key(_) | EngineError::Catalog(sr_catalog::CatalogError::WrongKey(_)),
+            ) => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(n @ 1..) = unsynced
+            && !discard_unsynced
+        {
+            return Err(EngineError::Unsynced(n));
         }
-        Err(EngineError::Key(workstation_key::KeyError::Keyring(e))) => {
-            return Err(workstation_key::KeyError::Keyring(e).into());
+        if self.session().mode == "signed_in" {
+            self.logout()?;
         }
-        Err(EngineError::Key(_) | EngineError::Catalog(sr_catalog::CatalogError::WrongKey(_))) => {
-            None
+        for name in [
+            sr_catalog::CATALOGUE_FILE,
+            "catalogue.sqlite3-wal",
+            "catalogue.sqlite3-shm",
+            "session.json",
+        ] {
+            let path = data_dir.join(name);
+            gone(std::fs::remove_file(&path), &path)?;
         }
-        Err(e) => return Err(e),
-    };
-    if let Some(n @ 1..) = unsynced
-        && !discard_unsynced
-    {
-        return Err(EngineError::Unsynced(n));
+        let blobs = data_dir.join("blobs");
+        gone(std::fs::remove_dir_all(&blobs), &blobs)?;
+        workstation_key::forget_key(&data_dir)?;
+        tracing::warn!(
+            discarded_unsynced = unsynced,
+            "this workstation was forgotten: its key and data are deleted"
+        );
+        Ok(Forgotten {
+            data_dir: data_dir.display().to_string(),
+            discarded_unsynced: unsynced,
+        })
     }
-    if engine.session().mode == "signed_in" {
-        engine.logout()?;
-    }
-    drop(engine);
-    for name in [
-        sr_catalog::CATALOGUE_FILE,
-        "catalogue.sqlite3-wal",
-        "catalogue.sqlite3-shm",
-        "session.json",
-    ] {
-        let path = data_dir.join(name);
-        gone(std::fs::remove_file(&path), &path)?;
-    }
-    let blobs = data_dir.join("blobs");
-    gone(std::fs::remove_dir_all(&blobs), &blobs)?;
-    workstation_key::forget_key(&data_dir)?;
-    Ok(Forgotten {
-        data_dir: data_dir.display().to_string(),
-        discarded_unsynced: unsynced,
-    })
 }
 
 /// A removal that found nothing to remove is done too.

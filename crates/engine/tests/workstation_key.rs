@@ -88,5 +88,15 @@ fn forget_refuses_while_decisions_wait_to_sync_unless_told_to_discard_them() {
         "the key is gone"
     );
     assert!(!data.path().join("blobs").exists());
+    for file in [
+        "catalogue.sqlite3",
+        "catalogue.sqlite3-wal",
+        "catalogue.sqlite3-shm",
+    ] {
+        assert!(
+            !data.path().join(file).exists(),
+            "{file} outlived the engine that had it open"
+        );
+    }
     assert!(engine(data.path()).verdicts().unwrap().is_empty());
 }

@@ -64,6 +64,8 @@ export interface Backend {
   onSyncFinished(handler: (report: SyncReport) => void): Promise<() => void>;
   /** The audit trail and its chain's check (the realm's auditors only). */
   audit(filter: AuditFilter): Promise<AuditView>;
+  /** Deletes this workstation's key and data (refused while decisions wait to sync); the app starts again. */
+  forgetWorkstation(): Promise<void>;
   /** Records that the window locked (it hides everything itself). */
   lockScreen(reason: LockReason): Promise<void>;
   /** Signs in again (the realm asks for the password) and says who unlocked. */

@@ -38,6 +38,7 @@ export const tauriBackend: Backend = {
   syncStatus: () => call("sync_status"),
   syncNow: () => call("sync_now"),
   onSyncFinished: (handler) => listen<SyncReport>("sync-finished", (event) => handler(event.payload)),
+  forgetWorkstation: () => call("forget_workstation"),
   audit: (filter) => call("audit", { filter }),
   lockScreen: (reason) => call("lock_screen", { reason }),
   unlockScreen: () => call("unlock_screen"),
