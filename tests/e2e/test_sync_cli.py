@@ -4,6 +4,7 @@ refresh token in the real OS keyring (gnome-keyring in `make e2e`'s D-Bus sessio
 The person at the browser is an HTTP client filling the realm's login form."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -153,6 +154,21 @@ def test_decisions_reach_the_api_exactly_once(stack, settings, data_dir):
     refused = requests.post(f"{stack.api.url}/v1/audit", json={"records": [forged]},
                             headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert refused.status_code == 422 and refused.json()["uuids"] == [forged["uuid"]]
+
+    # The data dir restored from a backup goes on from an earlier point: the platform
+    # keeps both branches of the trail, the restored one marked forked, and the sync
+    # goes on.
+    backup = data_dir.parent / "backup"
+    shutil.copytree(data_dir, backup)
+    decide(data_dir, settings, [str(items[0]["id"])], decision="retake", role="technician")
+    assert sync(data_dir, settings)[0].returncode == 0
+    shutil.rmtree(data_dir)
+    shutil.copytree(backup, data_dir)
+    decide(data_dir, settings, [str(items[0]["id"])], decision="blurry", role="technician")
+    result, report = sync(data_dir, settings)
+    assert result.returncode == 0, result.stderr
+    assert int(stack.postgres.sql(
+        f"SELECT count(*) FROM audit_records WHERE workstation = '{station}' AND forked")) > 0
 
     # Retention: what the platform accepted goes once its time is up; the pending
     # decision's item stays; a purged item comes back with its batch.

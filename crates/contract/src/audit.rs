@@ -66,4 +66,8 @@ pub struct AuditBatch {
 pub struct AuditAnswer {
     pub stored: u32,
     pub duplicates: u32,
+    /// Of those stored, records that do not continue the trail the platform held: the
+    /// workstation went on from an earlier point (a restored backup, a cloned machine).
+    #[serde(default)]
+    pub forked: u32,
 }

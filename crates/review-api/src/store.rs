@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS audit_records (
     workstation text NOT NULL,
     seq bigint NOT NULL,
-    uuid uuid UNIQUE NOT NULL,
+    uuid uuid PRIMARY KEY,
     at timestamptz NOT NULL,
     actor_subject text NOT NULL,
     action text NOT NULL,
@@ -53,8 +53,9 @@ CREATE TABLE IF NOT EXISTS audit_records (
     posted_by text NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now(),
     body jsonb NOT NULL,
-    PRIMARY KEY (workstation, seq)
+    forked boolean NOT NULL
 );
+CREATE INDEX IF NOT EXISTS audit_records_trail ON audit_records (workstation, seq);
 CREATE OR REPLACE FUNCTION audit_records_append_only() RETURNS trigger AS $$
     BEGIN RAISE EXCEPTION 'audit records are append-only'; END;
 $$ LANGUAGE plpgsql;
@@ -213,10 +214,12 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// Stores a run of one workstation's audit trail (hashes already checked): a record
-    /// held already with the same hash is a duplicate; one whose place in the trail holds
-    /// another record, or whose previous hash is not the stored predecessor's, is
-    /// refused with the whole run.
+    /// Stores a run of one workstation's audit trail (hashes already checked). A record
+    /// held already with the same hash is a duplicate; the same uuid with another hash
+    /// is an edit, refused with the whole run. A record that does not continue the trail
+    /// as the platform holds it (its place taken by another record, or its predecessor
+    /// unknown) is a fork: a data dir restored from a backup or a cloned machine goes on
+    /// from an earlier point. It is stored, marked forked, for an auditor to see.
     pub async fn store_audit(
         &self,
         records: &[AuditEntry],
@@ -227,66 +230,72 @@ impl Store {
         let mut answer = AuditAnswer::default();
         let mut previous: Option<String> = None;
         for record in records {
-            let broken = |reason: String| BrokenTrail {
-                uuid: record.uuid.clone(),
-                reason,
-            };
-            let stored: Option<String> = tx
+            let held: Option<String> = tx
                 .query_opt(
-                    "SELECT hash FROM audit_records WHERE workstation = $1 AND seq = $2",
-                    &[&record.workstation, &record.seq],
+                    "SELECT hash FROM audit_records WHERE uuid = $1::text::uuid",
+                    &[&record.uuid],
                 )
                 .await?
                 .map(|row| row.get(0));
-            let before = match previous.take() {
-                Some(hash) => Some(hash),
-                None if record.seq == 1 => Some(AUDIT_GENESIS.to_owned()),
+            match held {
+                Some(hash) if hash == record.hash => {
+                    answer.duplicates += 1;
+                    previous = Some(record.hash.clone());
+                    continue;
+                }
+                Some(_) => {
+                    return Ok(Err(BrokenTrail {
+                        uuid: record.uuid.clone(),
+                        reason: format!(
+                            "record {} of workstation {} was changed after the platform stored it",
+                            record.seq, record.workstation
+                        ),
+                    }));
+                }
+                None => {}
+            }
+            let continues = match previous.take() {
+                Some(hash) => hash == record.prev_hash,
+                None if record.seq == 1 => record.prev_hash == AUDIT_GENESIS,
                 None => tx
                     .query_opt(
-                        "SELECT hash FROM audit_records WHERE workstation = $1 AND seq = $2",
-                        &[&record.workstation, &(record.seq - 1)],
+                        "SELECT 1 FROM audit_records WHERE workstation = $1 AND seq = $2 AND hash = $3",
+                        &[&record.workstation, &(record.seq - 1), &record.prev_hash],
                     )
                     .await?
-                    .map(|row| row.get(0)),
+                    .is_some(),
             };
-            if before.is_some_and(|hash| hash != record.prev_hash) {
-                return Ok(Err(broken(format!(
-                    "record {} of workstation {} does not follow the record before it",
-                    record.seq, record.workstation
-                ))));
-            }
+            let taken = tx
+                .query_opt(
+                    "SELECT 1 FROM audit_records WHERE workstation = $1 AND seq = $2",
+                    &[&record.workstation, &record.seq],
+                )
+                .await?
+                .is_some();
+            let forked = taken || !continues;
+            // The route checked the uuid and the time; PostgreSQL reads them here.
+            tx.execute(
+                "INSERT INTO audit_records (workstation, seq, uuid, at, actor_subject, action,
+                                            tenant, hash, posted_by, body, forked)
+                 VALUES ($1, $2, $3::text::uuid, $4::text::timestamptz, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    &record.workstation,
+                    &record.seq,
+                    &record.uuid,
+                    &record.at,
+                    &record.actor_subject,
+                    &record.action,
+                    &record.tenant,
+                    &record.hash,
+                    &posted_by,
+                    &serde_json::to_value(record)?,
+                    &forked,
+                ],
+            )
+            .await?;
+            answer.stored += 1;
+            answer.forked += u32::from(forked);
             previous = Some(record.hash.clone());
-            match stored {
-                Some(hash) if hash == record.hash => answer.duplicates += 1,
-                Some(_) => {
-                    return Ok(Err(broken(format!(
-                        "the platform holds another record {} for workstation {}",
-                        record.seq, record.workstation
-                    ))));
-                }
-                None => {
-                    // The route checked the uuid and the time; PostgreSQL reads them here.
-                    tx.execute(
-                        "INSERT INTO audit_records (workstation, seq, uuid, at, actor_subject, action,
-                                                    tenant, hash, posted_by, body)
-                         VALUES ($1, $2, $3::text::uuid, $4::text::timestamptz, $5, $6, $7, $8, $9, $10)",
-                        &[
-                            &record.workstation,
-                            &record.seq,
-                            &record.uuid,
-                            &record.at,
-                            &record.actor_subject,
-                            &record.action,
-                            &record.tenant,
-                            &record.hash,
-                            &posted_by,
-                            &serde_json::to_value(record)?,
-                        ],
-                    )
-                    .await?;
-                    answer.stored += 1;
-                }
-            }
         }
         tx.commit().await?;
         Ok(Ok(answer))
