@@ -162,11 +162,12 @@ def test_decisions_reach_the_api_exactly_once(stack, settings, data_dir):
     shutil.copytree(data_dir, backup)
     decide(data_dir, settings, [str(items[0]["id"])], decision="retake", role="technician")
     assert sync(data_dir, settings)[0].returncode == 0
-    shutil.rmtree(data_dir)
-    shutil.copytree(backup, data_dir)
-    decide(data_dir, settings, [str(items[0]["id"])], decision="blurry", role="technician")
-    result, report = sync(data_dir, settings)
-    assert result.returncode == 0, result.stderr
+    for again in ("blurry", "over_exposed"):  # restored twice: a place in the trail holds three records
+        shutil.rmtree(data_dir)
+        shutil.copytree(backup, data_dir)
+        decide(data_dir, settings, [str(items[0]["id"])], decision=again, role="technician")
+        result, report = sync(data_dir, settings)
+        assert result.returncode == 0, result.stderr
     assert int(stack.postgres.sql(
         f"SELECT count(*) FROM audit_records WHERE workstation = '{station}' AND forked")) > 0
 

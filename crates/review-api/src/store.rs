@@ -259,7 +259,8 @@ impl Store {
                 None if record.seq == 1 => record.prev_hash == AUDIT_GENESIS,
                 None => tx
                     .query_opt(
-                        "SELECT 1 FROM audit_records WHERE workstation = $1 AND seq = $2 AND hash = $3",
+                        "SELECT 1 FROM audit_records WHERE workstation = $1 AND seq = $2 AND hash = $3
+                         LIMIT 1",
                         &[&record.workstation, &(record.seq - 1), &record.prev_hash],
                     )
                     .await?
@@ -267,7 +268,8 @@ impl Store {
             };
             let taken = tx
                 .query_opt(
-                    "SELECT 1 FROM audit_records WHERE workstation = $1 AND seq = $2",
+                    // A place forked before holds several records.
+                    "SELECT 1 FROM audit_records WHERE workstation = $1 AND seq = $2 LIMIT 1",
                     &[&record.workstation, &record.seq],
                 )
                 .await?
