@@ -7,6 +7,7 @@
 mod audit;
 mod batches;
 mod blobs;
+mod cipher_setup;
 mod import;
 mod jobs;
 mod keys;
@@ -148,6 +149,7 @@ impl Catalog {
     /// place; one whose encryption was interrupted is finished.
     pub fn open(data_dir: &Path, protection: &Protection) -> Result<Self, CatalogError> {
         std::fs::create_dir_all(data_dir).map_err(|e| CatalogError::io(data_dir, e))?;
+        cipher_setup::ensure_ready()?;
         let path = data_dir.join(CATALOGUE_FILE);
         let blobs_dir = data_dir.join("blobs");
         let key = match protection {
