@@ -132,6 +132,47 @@ fn state_of(name: &str) -> ItemState {
 }
 
 impl Catalog {
+    /// The state counts for `filter`, from three small reads instead of one pass over
+    /// every item: the live and failed items come from their partial indexes, and only
+    /// the items someone opened are joined to their reviews.
+    fn state_counts(
+        &self,
+        joins: &str,
+        filter: &str,
+        args: &[Box<dyn ToSql>],
+    ) -> Result<StateCounts, CatalogError> {
+        let count = |extra: &str| -> Result<u32, CatalogError> {
+            Ok(self.conn.query_row(
+                &format!(
+                    "SELECT count(*) FROM items i JOIN batches b ON b.id = i.batch_id
+                     WHERE {filter}{extra}"
+                ),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?)
+        };
+        let live = count("")?;
+        let mut counts = StateCounts {
+            error: count(" AND i.error IS NOT NULL")?,
+            ..StateCounts::default()
+        };
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {STATE_SQL} AS state, count(*) {joins}
+             WHERE r.item_id IS NOT NULL AND {filter} GROUP BY state"
+        ))?;
+        let mut rows = stmt.query(params_from_iter(args.iter()))?;
+        while let Some(row) = rows.next()? {
+            let n: u32 = row.get(1)?;
+            match state_of(&row.get::<_, String>(0)?) {
+                ItemState::Decided => counts.decided = n,
+                ItemState::InReview => counts.in_review = n,
+                ItemState::Error | ItemState::New => {}
+            }
+        }
+        counts.new = live - counts.error - counts.decided - counts.in_review;
+        Ok(counts)
+    }
+
     pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, CatalogError> {
         let kind = query.role.verdict_kind().as_str();
         let batch_kind = query.role.batch_kind().as_str();
@@ -162,25 +203,19 @@ impl Catalog {
         let joins = "FROM items i JOIN batches b ON b.id = i.batch_id
              LEFT JOIN item_reviews r ON r.item_id = i.id AND r.kind = ?1";
 
-        let mut counts = StateCounts::default();
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {STATE_SQL} AS state, count(*) {joins} WHERE {filter} GROUP BY state"
-        ))?;
-        let mut rows = stmt.query(params_from_iter(args.iter()))?;
-        while let Some(row) = rows.next()? {
-            let n: u32 = row.get(1)?;
-            match state_of(&row.get::<_, String>(0)?) {
-                ItemState::Error => counts.error = n,
-                ItemState::Decided => counts.decided = n,
-                ItemState::InReview => counts.in_review = n,
-                ItemState::New => counts.new = n,
-            }
-        }
+        let counts = self.state_counts(joins, &filter, &args)?;
 
         let mut state_filter = String::new();
         if let Some(state) = query.state {
             args.push(Box::new(state.as_str()));
-            state_filter = format!(" AND ({STATE_SQL}) = ?{}", args.len());
+            // What the state implies, said outright so that SQLite starts from the few
+            // reviewed or failed items instead of walking every item in order.
+            let implied = match state {
+                ItemState::Decided | ItemState::InReview => " AND r.item_id IS NOT NULL",
+                ItemState::Error => " AND i.error IS NOT NULL",
+                ItemState::New => "",
+            };
+            state_filter = format!(" AND ({STATE_SQL}) = ?{}{implied}", args.len());
         }
         args.push(Box::new(query.limit));
         let sql = format!(

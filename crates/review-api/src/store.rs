@@ -225,22 +225,50 @@ impl Store {
         records: &[AuditEntry],
         posted_by: &str,
     ) -> Result<Result<AuditAnswer, BrokenTrail>, StoreError> {
+        let Some(first) = records.first() else {
+            return Ok(Ok(AuditAnswer::default()));
+        };
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
+        // What the platform holds that the run touches, read in two queries whatever
+        // the run's length: the run's own uuids, and every record of the workstation
+        // from the place before the run's first to its last.
+        let uuids: Vec<&str> = records.iter().map(|r| r.uuid.as_str()).collect();
+        let mut held: HashMap<String, String> = tx
+            .query(
+                "SELECT uuid::text, hash FROM audit_records WHERE uuid = ANY($1::text[]::uuid[])",
+                &[&uuids],
+            )
+            .await?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        let seqs = records.iter().map(|r| r.seq);
+        let (low, high) = (
+            seqs.clone().min().unwrap_or(first.seq) - 1,
+            seqs.max().unwrap_or(first.seq),
+        );
+        let mut places: HashMap<i64, HashSet<String>> = HashMap::new();
+        for row in tx
+            .query(
+                "SELECT seq, hash FROM audit_records
+                 WHERE workstation = $1 AND seq BETWEEN $2 AND $3",
+                &[&first.workstation, &low, &high],
+            )
+            .await?
+        {
+            places.entry(row.get(0)).or_default().insert(row.get(1));
+        }
+
         let mut answer = AuditAnswer::default();
-        let mut previous: Option<String> = None;
+        let mut fresh: Vec<serde_json::Value> = Vec::new();
+        let mut forked_flags: Vec<bool> = Vec::new();
+        let mut previous: Option<&str> = None;
         for record in records {
-            let held: Option<String> = tx
-                .query_opt(
-                    "SELECT hash FROM audit_records WHERE uuid = $1::text::uuid",
-                    &[&record.uuid],
-                )
-                .await?
-                .map(|row| row.get(0));
-            match held {
-                Some(hash) if hash == record.hash => {
+            match held.get(&record.uuid) {
+                Some(hash) if *hash == record.hash => {
                     answer.duplicates += 1;
-                    previous = Some(record.hash.clone());
+                    previous = Some(&record.hash);
                     continue;
                 }
                 Some(_) => {
@@ -254,51 +282,35 @@ impl Store {
                 }
                 None => {}
             }
-            let continues = match previous.take() {
+            let continues = match previous {
                 Some(hash) => hash == record.prev_hash,
                 None if record.seq == 1 => record.prev_hash == AUDIT_GENESIS,
-                None => tx
-                    .query_opt(
-                        "SELECT 1 FROM audit_records WHERE workstation = $1 AND seq = $2 AND hash = $3
-                         LIMIT 1",
-                        &[&record.workstation, &(record.seq - 1), &record.prev_hash],
-                    )
-                    .await?
-                    .is_some(),
+                None => places
+                    .get(&(record.seq - 1))
+                    .is_some_and(|hashes| hashes.contains(&record.prev_hash)),
             };
-            let taken = tx
-                .query_opt(
-                    // A place forked before holds several records.
-                    "SELECT 1 FROM audit_records WHERE workstation = $1 AND seq = $2 LIMIT 1",
-                    &[&record.workstation, &record.seq],
-                )
-                .await?
-                .is_some();
-            let forked = taken || !continues;
-            // The route checked the uuid and the time; PostgreSQL reads them here.
-            tx.execute(
-                "INSERT INTO audit_records (workstation, seq, uuid, at, actor_subject, action,
-                                            tenant, hash, posted_by, body, forked)
-                 VALUES ($1, $2, $3::text::uuid, $4::text::timestamptz, $5, $6, $7, $8, $9, $10, $11)",
-                &[
-                    &record.workstation,
-                    &record.seq,
-                    &record.uuid,
-                    &record.at,
-                    &record.actor_subject,
-                    &record.action,
-                    &record.tenant,
-                    &record.hash,
-                    &posted_by,
-                    &serde_json::to_value(record)?,
-                    &forked,
-                ],
-            )
-            .await?;
+            held.insert(record.uuid.clone(), record.hash.clone());
+            let place = places.entry(record.seq).or_default();
+            // A place forked before holds several records.
+            let forked = !place.is_empty() || !continues;
+            place.insert(record.hash.clone());
+            fresh.push(serde_json::to_value(record)?);
+            forked_flags.push(forked);
             answer.stored += 1;
             answer.forked += u32::from(forked);
-            previous = Some(record.hash.clone());
+            previous = Some(&record.hash);
         }
+        // The route checked the uuids and the times; PostgreSQL reads them here.
+        tx.execute(
+            "INSERT INTO audit_records (workstation, seq, uuid, at, actor_subject, action,
+                                        tenant, hash, posted_by, body, forked)
+             SELECT b->>'workstation', (b->>'seq')::bigint, (b->>'uuid')::uuid,
+                    (b->>'at')::timestamptz, b->>'actor_subject', b->>'action', b->>'tenant',
+                    b->>'hash', $2, b, f
+             FROM unnest($1::jsonb[], $3::bool[]) AS r(b, f)",
+            &[&fresh, &posted_by, &forked_flags],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(answer))
     }
