@@ -2,7 +2,8 @@
 PostgreSQL, bearer JWTs checked against the realm's JWKS), all on 127.0.0.1.
 
 SecondRead: `secondread sync` from a data dir holding 10,000 pending verdicts (reading
-the outbox, posting batches of 500, settling each answer in the catalogue). Peer: a
+the outbox, posting batches of 500, settling each answer in the catalogue, and sending
+the audit trail that the decisions wrote, alongside), process start and token included. Peer: a
 bare Python client (requests, one keep-alive connection) posting the same verdict
 bodies in the same batches to a fresh database, with no outbox of its own: the floor
 the API and database set. Then the kill test: a sync killed with SIGKILL part-way and
@@ -70,7 +71,8 @@ def queued_data_dir(base, settings, username):
 
 
 def fresh_database(stack):
-    stack.postgres.sql("TRUNCATE verdicts")
+    """Nothing stored: every run sends and stores the verdicts and the audit trail anew."""
+    stack.postgres.sql("TRUNCATE verdicts, audit_records")
 
 
 def stored(stack):

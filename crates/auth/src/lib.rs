@@ -325,9 +325,15 @@ impl Auth {
         Ok(token)
     }
 
-    /// A new access token, whatever the current one's expiry: the API said 401.
-    pub async fn renew_access_token(&self) -> Result<String, AuthError> {
+    /// A new access token, whatever the current one's expiry: the API said 401 to
+    /// `rejected`. When another sender has renewed it meanwhile, that token is the answer.
+    pub async fn renew_access_token(&self, rejected: &str) -> Result<String, AuthError> {
         let mut access = self.access.lock().await;
+        if let Some(current) = access.as_ref()
+            && current.token != rejected
+        {
+            return Ok(current.token.clone());
+        }
         let renewed = self.refresh().await?;
         let token = renewed.token.clone();
         *access = Some(renewed);

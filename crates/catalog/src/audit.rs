@@ -245,6 +245,16 @@ impl Catalog {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many records the platform does not hold yet.
+    pub fn audit_pending(&self) -> Result<u32, CatalogError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM audit_log
+             WHERE seq > (SELECT through_seq FROM audit_sync WHERE id = 1)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Notes that the platform holds every record up to `seq`.
     pub fn audit_synced(&self, seq: i64) -> Result<(), CatalogError> {
         self.conn.execute(

@@ -48,13 +48,20 @@ pub struct Unsynced {
 }
 
 impl Catalog {
-    /// The oldest pending verdicts, in the order they were decided.
-    pub fn outbox_due(&self, limit: usize) -> Result<Vec<Verdict>, CatalogError> {
+    /// The oldest pending verdicts, in the order they were decided; with `after`, those
+    /// decided after that verdict (the sync reads the next batch while one is in flight).
+    pub fn outbox_due(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<Vec<Verdict>, CatalogError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT e.uuid, e.body FROM outbox o JOIN verdict_events e ON e.uuid = o.verdict_uuid
-             WHERE o.state = 'pending' ORDER BY e.seq LIMIT ?1",
+             WHERE o.state = 'pending'
+               AND e.seq > coalesce((SELECT seq FROM verdict_events WHERE uuid = ?2), 0)
+             ORDER BY e.seq LIMIT ?1",
         )?;
-        read_verdicts(&mut stmt, [limit as i64])
+        read_verdicts(&mut stmt, params![limit as i64, after])
     }
 
     /// Records the platform's answers, all in one transaction.

@@ -157,7 +157,7 @@ fn verdict_events_cannot_be_rewritten() {
 
 fn due_uuids(catalog: &Catalog) -> Vec<String> {
     catalog
-        .outbox_due(10)
+        .outbox_due(10, None)
         .unwrap()
         .into_iter()
         .map(|v| v.uuid)
@@ -185,7 +185,18 @@ fn the_outbox_keeps_what_the_platform_did_not_take_until_the_reviewer_answers() 
         [mine.uuid.clone(), refused.uuid.clone(), synced.uuid.clone()],
         "in decision order"
     );
-    assert_eq!(catalog.outbox_due(2).unwrap().len(), 2);
+    assert_eq!(catalog.outbox_due(2, None).unwrap().len(), 2);
+    let after_first: Vec<String> = catalog
+        .outbox_due(10, Some(&mine.uuid))
+        .unwrap()
+        .into_iter()
+        .map(|v| v.uuid)
+        .collect();
+    assert_eq!(
+        after_first,
+        [refused.uuid.clone(), synced.uuid.clone()],
+        "the next batch while the first is in flight"
+    );
 
     let mut theirs = mine.clone();
     theirs.uuid = "019ad000-0000-7000-8000-00000000beef".into();

@@ -356,7 +356,7 @@ impl Engine {
             // Decisions, or audit records the platform does not hold yet.
             let pending = self
                 .catalog()
-                .and_then(|c| Ok(c.outbox_pending()? as usize + c.audit_due(1)?.len()))
+                .and_then(|c| Ok(c.outbox_pending()? + c.audit_pending()?))
                 .unwrap_or(0);
             if !live || pending == 0 {
                 wait = SYNC_EVERY;

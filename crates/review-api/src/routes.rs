@@ -64,20 +64,31 @@ async fn me(
     }))
 }
 
+/// A request body holding one run of `what`, refused whole when it is not one or holds
+/// more than `MAX_BATCH`.
+fn read_run<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+    len: impl Fn(&T) -> usize,
+) -> Result<T, ApiFailure> {
+    let run: T = serde_json::from_slice(body)
+        .map_err(|e| ApiFailure::invalid(format!("not a run of {what}: {e}"), Vec::new()))?;
+    if len(&run) > MAX_BATCH {
+        return Err(ApiFailure::invalid(
+            format!("at most {MAX_BATCH} {what} per request"),
+            Vec::new(),
+        ));
+    }
+    Ok(run)
+}
+
 async fn post_verdicts(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<VerdictAnswers>, ApiFailure> {
     let caller = caller(&state, &headers).await?;
-    let batch: VerdictBatch = serde_json::from_slice(&body)
-        .map_err(|e| ApiFailure::invalid(format!("not a batch of verdicts: {e}"), Vec::new()))?;
-    if batch.verdicts.len() > MAX_BATCH {
-        return Err(ApiFailure::invalid(
-            format!("at most {MAX_BATCH} verdicts per request"),
-            Vec::new(),
-        ));
-    }
+    let batch: VerdictBatch = read_run(&body, "verdicts", |b: &VerdictBatch| b.verdicts.len())?;
     check_well_formed(&batch.verdicts)?;
     authorise(&caller, &batch.verdicts)?;
     let outcomes = state.store.store(&batch.verdicts).await?;
@@ -101,14 +112,7 @@ async fn post_audit(
     body: Bytes,
 ) -> Result<Json<AuditAnswer>, ApiFailure> {
     let caller = caller(&state, &headers).await?;
-    let batch: AuditBatch = serde_json::from_slice(&body)
-        .map_err(|e| ApiFailure::invalid(format!("not a run of audit records: {e}"), Vec::new()))?;
-    if batch.records.len() > MAX_BATCH {
-        return Err(ApiFailure::invalid(
-            format!("at most {MAX_BATCH} audit records per request"),
-            Vec::new(),
-        ));
-    }
+    let batch: AuditBatch = read_run(&body, "audit records", |b: &AuditBatch| b.records.len())?;
     let rfc3339 = &time::format_description::well_known::Rfc3339;
     let workstation = batch.records.first().map(|r| r.workstation.clone());
     let bad: Vec<String> = batch

@@ -102,7 +102,7 @@ impl<'a> Api<'a> {
                     StatusCode::OK => return Ok(response),
                     StatusCode::UNAUTHORIZED if !renewed_after_401 => {
                         renewed_after_401 = true;
-                        token = self.auth.renew_access_token().await?;
+                        token = self.auth.renew_access_token(&token).await?;
                         continue;
                     }
                     StatusCode::UNAUTHORIZED => {

@@ -75,7 +75,8 @@ fn catalog(catalog: &Mutex<Catalog>) -> std::sync::MutexGuard<'_, Catalog> {
 }
 
 /// Sends everything pending, batch after batch, until the outbox is empty or the
-/// platform cannot be reached (then the report says why; nothing is lost).
+/// platform cannot be reached (then the report says why; nothing is lost). The audit
+/// trail goes alongside, through the same API and retries.
 pub async fn sync(
     store: &Mutex<Catalog>,
     auth: &Auth,
@@ -84,15 +85,45 @@ pub async fn sync(
     let api = api::Api::new(auth, options);
     let renewals_before = auth.renewals();
     let mut report = SyncReport::default();
-    let stop = loop {
-        let batch = catalog(store).outbox_due(options.batch_size.max(1))?;
-        if batch.is_empty() {
-            break None;
-        }
+    let mut audit_records = 0;
+    let (verdicts_stop, audit_stop) = tokio::join!(
+        sync_verdicts(store, &api, options, &mut report),
+        sync_audit(store, &api, options, &mut audit_records),
+    );
+    let stop = verdicts_stop?.or(audit_stop?);
+    report.audit_records = audit_records;
+    let catalog = catalog(store);
+    catalog.record_sync_attempt(stop.as_ref().map(|s| (s.code.as_str(), s.message.as_str())))?;
+    report.pending = catalog.outbox_pending()?;
+    report.renewed_tokens = auth.renewals() - renewals_before;
+    report.stopped = stop;
+    Ok(report)
+}
+
+/// The outbox, batch after batch. While one batch is in flight the next is read and
+/// the answers to the one before are settled, so the catalogue's work hides behind the
+/// round trip; a kill at any point still only sends unsettled uuids again.
+async fn sync_verdicts(
+    store: &Mutex<Catalog>,
+    api: &api::Api<'_>,
+    options: &SyncOptions,
+    report: &mut SyncReport,
+) -> Result<Option<SyncStop>, SyncError> {
+    let size = options.batch_size.max(1);
+    let mut batch = catalog(store).outbox_due(size, None)?;
+    let mut answered: Vec<(String, Settled)> = Vec::new();
+    while !batch.is_empty() {
         report.sent += batch.len() as u32;
-        match api.post(&batch).await {
+        let after = batch.last().map(|v| v.uuid.clone());
+        let (sent, local) = tokio::join!(api.post(&batch), async {
+            let mut catalog = catalog(store);
+            catalog.outbox_settle(&std::mem::take(&mut answered))?;
+            catalog.outbox_due(size, after.as_deref())
+        });
+        let next = local?;
+        match sent {
             Ok(answers) => {
-                let settled: Vec<(String, Settled)> = answers
+                answered = answers
                     .into_iter()
                     .map(|answer| {
                         let settled = match answer.outcome {
@@ -112,7 +143,6 @@ pub async fn sync(
                         (answer.uuid, settled)
                     })
                     .collect();
-                catalog(store).outbox_settle(&settled)?;
             }
             Err(ApiError::Refused { uuids, message, .. }) => {
                 // A refusal naming none of the batch's verdicts refuses the batch as a whole.
@@ -127,41 +157,36 @@ pub async fn sync(
                 };
                 report.sent -= (batch.len() - refused.len()) as u32;
                 report.failed += refused.len() as u32;
-                let settled: Vec<(String, Settled)> = refused
+                answered = refused
                     .into_iter()
                     .map(|uuid| (uuid, Settled::Failed(message.clone())))
                     .collect();
-                catalog(store).outbox_settle(&settled)?;
+                // The verdicts the refusal did not name are sent again, oldest first.
+                catalog(store).outbox_settle(&std::mem::take(&mut answered))?;
+                batch = catalog(store).outbox_due(size, None)?;
+                continue;
             }
             Err(e) => {
                 report.sent -= batch.len() as u32;
-                break Some(SyncStop {
+                return Ok(Some(SyncStop {
                     code: e.code().to_owned(),
                     message: e.to_string(),
-                });
+                }));
             }
         }
-    };
-    // The audit trail follows the decisions, through the same API and retries; it stops
-    // at the first record the platform does not take (a refusal is a stop, not a skip:
-    // the trail must reach it whole).
-    let stop = match stop {
-        Some(stop) => Some(stop),
-        None => sync_audit(store, &api, options, &mut report).await?,
-    };
-    let catalog = catalog(store);
-    catalog.record_sync_attempt(stop.as_ref().map(|s| (s.code.as_str(), s.message.as_str())))?;
-    report.pending = catalog.outbox_pending()?;
-    report.renewed_tokens = auth.renewals() - renewals_before;
-    report.stopped = stop;
-    Ok(report)
+        batch = next;
+    }
+    catalog(store).outbox_settle(&answered)?;
+    Ok(None)
 }
 
+/// The audit trail, run after run. It stops at the first record the platform does not
+/// take (a refusal is a stop, not a skip: the trail must reach it whole).
 async fn sync_audit(
     store: &Mutex<Catalog>,
     api: &api::Api<'_>,
     options: &SyncOptions,
-    report: &mut SyncReport,
+    stored: &mut u32,
 ) -> Result<Option<SyncStop>, SyncError> {
     loop {
         let records = catalog(store).audit_due(options.batch_size.max(1))?;
@@ -170,7 +195,7 @@ async fn sync_audit(
         };
         match api.post_audit(&records).await {
             Ok(answer) => {
-                report.audit_records += answer.stored;
+                *stored += answer.stored;
                 catalog(store).audit_synced(last)?;
             }
             Err(e) => {
