@@ -203,10 +203,21 @@ class Stack:
         return path
 
     def set_roles(self, username: str, roles: list[str]) -> None:
+        self._set_user(username, roles=roles)
+
+    def set_lock_minutes(self, username: str, minutes: int | None) -> None:
+        """The realm's idle lock for a user, sent in their access token's `lock_minutes`."""
+        self._set_user(username, lock_minutes=minutes)
+
+    def _set_user(self, username: str, **fields) -> None:
         data = json.loads(self.users.read_text())
         for user in data["users"]:
             if user["username"] == username:
-                user["roles"] = roles
+                for name, value in fields.items():
+                    if value is None:
+                        user.pop(name, None)
+                    else:
+                        user[name] = value
         self.users.write_text(json.dumps(data))
 
     def tokens(self, username: str) -> dict:

@@ -8,6 +8,8 @@
 //! retain_days = 30   # optional: days an item is kept after the platform accepted its decisions
 //! lock_minutes = 10  # optional: idle minutes before the screen locks
 //! ```
+//!
+//! The realm may send a shorter lock in the access token's `lock_minutes` claim.
 
 use std::path::{Path, PathBuf};
 
@@ -117,6 +119,14 @@ impl PlatformConfig {
         Ok(())
     }
 
+    /// The idle lock for a person whose token asks for `from_realm` minutes: the
+    /// shorter of the two, never under a minute.
+    pub fn lock_minutes_for(&self, from_realm: Option<u32>) -> u32 {
+        from_realm.map_or(self.lock_minutes, |minutes| {
+            minutes.clamp(1, MAX_LOCK_MINUTES).min(self.lock_minutes)
+        })
+    }
+
     /// The review API's base address, without a trailing slash.
     pub fn api_base(&self) -> &str {
         self.api.trim_end_matches('/')
@@ -171,6 +181,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((shorter.lock_minutes, shorter.retain_days), (2, 0));
+        // The realm's claim shortens the lock, never lengthens or removes it.
+        assert_eq!(config.lock_minutes_for(None), 10);
+        assert_eq!(config.lock_minutes_for(Some(3)), 3);
+        assert_eq!(config.lock_minutes_for(Some(30)), 10);
+        assert_eq!(config.lock_minutes_for(Some(0)), 1);
         for refused in [
             "lock_minutes = 0",
             "lock_minutes = 61",

@@ -293,6 +293,7 @@ impl Auth {
                 .unwrap_or_else(|| access.sub.clone()),
             name: id.name().and_then(|n| n.get(None)).map(|n| n.to_string()),
             roles: access.realm_access.roles,
+            lock_minutes: access.lock_minutes,
         };
         self.keep(response, identity).await
     }
@@ -372,6 +373,7 @@ impl Auth {
         }
         let identity = Identity {
             roles: claims.realm_access.roles,
+            lock_minutes: claims.lock_minutes,
             username: claims
                 .preferred_username
                 .unwrap_or(previous.username.clone()),

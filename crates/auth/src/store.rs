@@ -20,6 +20,9 @@ pub struct Identity {
     pub name: Option<String>,
     /// Every realm role the access token carries.
     pub roles: Vec<String>,
+    /// The realm's idle lock for this person, if its token carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_minutes: Option<u32>,
 }
 
 #[derive(Serialize, Deserialize)]

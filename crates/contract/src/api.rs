@@ -63,6 +63,10 @@ pub struct AccessClaims {
     pub preferred_username: Option<String>,
     #[serde(default)]
     pub realm_access: RealmAccess,
+    /// The realm's idle lock for this person, in minutes (a Keycloak claim mapper on
+    /// the client): it can shorten the workstation's own `lock_minutes`, never lengthen it.
+    #[serde(default)]
+    pub lock_minutes: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

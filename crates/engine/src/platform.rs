@@ -149,6 +149,7 @@ impl Session {
                         None
                     };
                     let may_audit = identity.roles.iter().any(|r| r == AUDITOR_ROLE);
+                    let lock_minutes = auth.config().lock_minutes_for(identity.lock_minutes);
                     SessionInfo {
                         may_audit,
                         mode: if live { "signed_in" } else { "sign_in_again" }.into(),
@@ -157,7 +158,7 @@ impl Session {
                         roles,
                         realm_roles: identity.roles,
                         message,
-                        lock_minutes: Some(auth.config().lock_minutes),
+                        lock_minutes: Some(lock_minutes),
                     }
                 }
             },

@@ -79,7 +79,10 @@ const provider = new Provider(issuer, {
   extraTokenClaims: async (_ctx, token) => {
     if (token.kind !== 'AccessToken') return undefined;
     const user = userById(token.accountId);
-    return user ? { preferred_username: user.username, realm_access: { roles: user.roles } } : undefined;
+    if (!user) return undefined;
+    // Keycloak: a user-attribute mapper on the client puts the person's lock policy here.
+    const lock = user.lock_minutes === undefined ? {} : { lock_minutes: user.lock_minutes };
+    return { preferred_username: user.username, realm_access: { roles: user.roles }, ...lock };
   },
   // Keycloak hands a native client a refresh token without asking for offline access.
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
