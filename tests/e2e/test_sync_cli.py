@@ -154,6 +154,9 @@ def test_decisions_reach_the_api_exactly_once(stack, settings, data_dir):
     refused = requests.post(f"{stack.api.url}/v1/audit", json={"records": [forged]},
                             headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert refused.status_code == 422 and refused.json()["uuids"] == [forged["uuid"]]
+    flood = requests.post(f"{stack.api.url}/v1/audit", json={"records": [forged] * 1001},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert flood.status_code == 422 and "at most 1000" in flood.json()["message"]
 
     # The data dir restored from a backup goes on from an earlier point: the platform
     # keeps both branches of the trail, the restored one marked forked, and the sync
