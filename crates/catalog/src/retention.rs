@@ -7,6 +7,8 @@
 //! conflict, nor before anyone decided it.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use rusqlite::params;
 use serde::Serialize;
@@ -24,11 +26,16 @@ pub struct Expired {
     pub settled_at: String,
 }
 
+/// How old a blob file no row names must be before a purge takes it: a pull writes the
+/// file before it catalogues the item, and may be in that gap now.
+const ORPHAN_AGE: Duration = Duration::from_secs(6 * 3600);
+
 /// What a purge took away, or would.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Purge {
     pub items: Vec<Expired>,
-    /// Files no item needs any more (one file may serve several items).
+    /// Files no item needs any more (one file may serve several items), with any that
+    /// a purge killed after its commit left behind.
     pub blobs: u32,
     /// What those files take on disk.
     pub bytes: u64,
@@ -47,6 +54,7 @@ impl Catalog {
     /// `dry_run`, only says what would go. The catalogue's changes are one transaction;
     /// the files go once it is committed.
     pub fn purge(&mut self, settled_before: &str, dry_run: bool) -> Result<Purge, CatalogError> {
+        let orphans = self.orphan_blobs()?;
         let tx = self.conn.transaction()?;
         let mut items = Vec::new();
         let mut shas = BTreeSet::new();
@@ -102,28 +110,55 @@ impl Catalog {
                 unneeded.push(sha);
             }
         }
-        let bytes = unneeded
+        let files: Vec<PathBuf> = unneeded
             .iter()
-            .filter_map(|sha| std::fs::metadata(self.blobs.path(sha)).ok())
+            .map(|sha| self.blobs.path(sha))
+            .chain(orphans)
+            .collect();
+        let bytes = files
+            .iter()
+            .filter_map(|path| std::fs::metadata(path).ok())
             .map(|m| m.len())
             .sum();
         if dry_run {
             tx.rollback()?;
         } else {
             tx.commit()?;
-            for sha in &unneeded {
-                let path = self.blobs.path(sha);
-                match std::fs::remove_file(&path) {
+            for path in &files {
+                match std::fs::remove_file(path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(CatalogError::io(&path, e)),
+                    Err(e) => return Err(CatalogError::io(path, e)),
                 }
             }
         }
         Ok(Purge {
             items,
-            blobs: unneeded.len() as u32,
+            blobs: files.len() as u32,
             bytes,
         })
+    }
+
+    /// Blob files that no catalogue row names and no pull can still be registering:
+    /// what a purge killed between its commit and its file removals left behind.
+    fn orphan_blobs(&self) -> Result<Vec<PathBuf>, CatalogError> {
+        let io = |e| CatalogError::io(self.blobs.root(), e);
+        let mut named = self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1)")?;
+        let mut orphans = Vec::new();
+        for entry in self.blobs.files().map_err(io)? {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > ORPHAN_AGE);
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if old && !named.query_row([&name], |r| r.get::<_, bool>(0))? {
+                orphans.push(entry.path());
+            }
+        }
+        Ok(orphans)
     }
 }
