@@ -169,7 +169,9 @@ impl Catalog {
                 ItemState::Error | ItemState::New => {}
             }
         }
-        counts.new = live - counts.error - counts.decided - counts.in_review;
+        // Three reads, not one snapshot: another process's write between them must not
+        // underflow the difference.
+        counts.new = live.saturating_sub(counts.error + counts.decided + counts.in_review);
         Ok(counts)
     }
 
