@@ -2,6 +2,7 @@
 /// one by name: a command not listed there cannot be invoked from the webview.
 const COMMANDS: &[&str] = &[
     "session",
+    "sealing",
     "worklist",
     "open_item",
     "decide",

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sr_engine::catalog::{AuditFilter, Role, Verdict, Worklist, WorklistQuery};
+use sr_engine::catalog::{AuditFilter, Role, Sealing, Verdict, Worklist, WorklistQuery};
 use sr_engine::{
     AssessStatus, AuditView, CodeConflict, CodeHit, DecideRequest, Engine, ErrorReport, ItemView,
     ModelsView, PullBoard, SessionInfo, SourceForm, SourcesView,
@@ -17,6 +17,13 @@ const ICD_HITS: usize = 30;
 #[tauri::command(async)]
 pub fn session(engine: State<'_, Arc<Engine>>) -> SessionInfo {
     engine.session()
+}
+
+/// How far the first open has come in encrypting an earlier version's data, so the
+/// window shows progress while its first worklist waits for that.
+#[tauri::command(async)]
+pub fn sealing(engine: State<'_, Arc<Engine>>) -> Option<Sealing> {
+    engine.sealing()
 }
 
 #[tauri::command(async)]

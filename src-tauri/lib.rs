@@ -63,6 +63,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
         )
         .invoke_handler(tauri::generate_handler![
             commands::session,
+            commands::sealing,
             commands::worklist,
             commands::open_item,
             commands::decide,

@@ -42,7 +42,7 @@ pub use outbox::{OutboxCounts, Settled, Unsynced};
 pub use protection::{Protection, StoreKey};
 pub use remote::RemoteObject;
 pub use retention::{Expired, Purge, retention_cutoff};
-pub use sealing::is_plaintext_sqlite as is_plaintext;
+pub use sealing::{Sealing, SealingProgress, is_plaintext_sqlite as is_plaintext};
 pub use sr_contract::{
     BatchKind, CodingDecision, Decision, DiagnosisDecision, ItemRef, ModelRef, QualityDecision,
     Reviewer, Role, Verdict, VerdictKind,
@@ -148,6 +148,25 @@ impl Catalog {
     /// says. A data dir an earlier version left in plaintext is encrypted first, in
     /// place; one whose encryption was interrupted is finished.
     pub fn open(data_dir: &Path, protection: &Protection) -> Result<Self, CatalogError> {
+        Self::open_reporting(data_dir, protection, &SealingProgress::default())
+    }
+
+    /// [`Catalog::open`], telling `progress` how far an encryption in place has come.
+    pub fn open_reporting(
+        data_dir: &Path,
+        protection: &Protection,
+        progress: &SealingProgress,
+    ) -> Result<Self, CatalogError> {
+        let opened = Self::open_sealing(data_dir, protection, progress);
+        progress.end();
+        opened
+    }
+
+    fn open_sealing(
+        data_dir: &Path,
+        protection: &Protection,
+        progress: &SealingProgress,
+    ) -> Result<Self, CatalogError> {
         std::fs::create_dir_all(data_dir).map_err(|e| CatalogError::io(data_dir, e))?;
         cipher_setup::ensure_ready()?;
         let path = data_dir.join(CATALOGUE_FILE);
@@ -159,7 +178,7 @@ impl Catalog {
         if let Some(key) = key
             && sealing::is_plaintext_sqlite(&path).map_err(|e| CatalogError::io(&path, e))?
         {
-            sealing::seal_catalogue(&path, &blobs_dir, key)?;
+            sealing::seal_catalogue(&path, &blobs_dir, key, progress)?;
         }
         let blobs = BlobStore::new(&blobs_dir, key.map(StoreKey::blob_key))
             .map_err(|e| CatalogError::io(&blobs_dir, e))?;
@@ -179,7 +198,7 @@ impl Catalog {
             });
         }
         if key.is_some() {
-            sealing::seal_blobs(&blobs)?;
+            sealing::seal_blobs(&blobs, progress)?;
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;

@@ -8,9 +8,12 @@
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rusqlite::Connection;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use ts_rs::TS;
 
 use crate::{BlobStore, CatalogError, StoreKey};
 
@@ -19,6 +22,48 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Stands in the blobs folder while blobs are being sealed.
 const MARKER: &str = ".sealing";
+
+/// How far the encryption of an earlier version's data dir has come, shared with whoever
+/// shows it (a window, a terminal) while [`crate::Catalog::open_reporting`] does it: on a
+/// large cache it takes minutes, which must not look like a hung start.
+#[derive(Debug, Default)]
+pub struct SealingProgress {
+    running: AtomicBool,
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+/// One reading of [`SealingProgress`]: files of the cache sealed so far, of how many
+/// (none counted yet while the catalogue itself is being exported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub struct Sealing {
+    pub done: u64,
+    pub total: u64,
+}
+
+impl SealingProgress {
+    /// `None` unless an encryption is under way.
+    pub fn now(&self) -> Option<Sealing> {
+        self.running.load(Ordering::Acquire).then(|| Sealing {
+            done: self.done.load(Ordering::Relaxed),
+            total: self.total.load(Ordering::Relaxed),
+        })
+    }
+
+    fn begin(&self, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+        self.done.store(0, Ordering::Relaxed);
+        self.running.store(true, Ordering::Release);
+    }
+
+    fn advance(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn end(&self) {
+        self.running.store(false, Ordering::Release);
+    }
+}
 
 /// Whether the file at `path` is an SQLite database in plaintext (false when absent).
 pub fn is_plaintext_sqlite(path: &Path) -> io::Result<bool> {
@@ -43,7 +88,9 @@ pub(crate) fn seal_catalogue(
     path: &Path,
     blobs_dir: &Path,
     key: &StoreKey,
+    progress: &SealingProgress,
 ) -> Result<(), CatalogError> {
+    progress.begin(0);
     let io = |e| CatalogError::io(path, e);
     let sealed = path.with_extension("sqlite3.sealing");
     match fs::remove_file(&sealed) {
@@ -84,15 +131,21 @@ pub(crate) fn seal_catalogue(
 }
 
 /// Seals every blob still in plaintext, if a sealing was begun; returns how many.
-pub(crate) fn seal_blobs(blobs: &BlobStore) -> Result<usize, CatalogError> {
+pub(crate) fn seal_blobs(
+    blobs: &BlobStore,
+    progress: &SealingProgress,
+) -> Result<usize, CatalogError> {
     let marker = blobs.root().join(MARKER);
     if !marker.exists() {
         return Ok(0);
     }
     let io = |e| CatalogError::io(blobs.root(), e);
+    let files = blobs.files().map_err(io)?;
+    progress.begin(files.len() as u64);
     let mut sealed = Vec::new();
-    for entry in blobs.files().map_err(io)? {
+    for entry in files {
         let name = entry.file_name().to_string_lossy().into_owned();
+        progress.advance();
         if name.starts_with(".tmp") || !is_plaintext_blob(&entry.path(), &name).map_err(io)? {
             continue;
         }

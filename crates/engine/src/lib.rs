@@ -97,6 +97,8 @@ pub struct Engine {
     /// file, a model's check) never needs the workstation's key.
     catalog: OnceLock<Mutex<Catalog>>,
     opening_catalog: Mutex<()>,
+    /// How far opening the catalogue has come in encrypting an earlier version's data.
+    sealing: sr_catalog::SealingProgress,
     decoder: Decoder,
     frames: Mutex<FrameCache>,
     models: models::ModelShelf,
@@ -128,6 +130,7 @@ impl Engine {
             at_rest: config.at_rest,
             catalog: OnceLock::new(),
             opening_catalog: Mutex::new(()),
+            sealing: sr_catalog::SealingProgress::default(),
             decoder,
             frames: Mutex::new(LruCache::new(capacity)),
             models: models::ModelShelf::new(config.model_dirs, config.runtime),
@@ -147,7 +150,8 @@ impl Engine {
         }
         let _opening = lock(&self.opening_catalog);
         if self.catalog.get().is_none() {
-            let mut catalog = workstation_key::open_store(&self.data_dir, self.at_rest)?;
+            let mut catalog =
+                workstation_key::open_store(&self.data_dir, self.at_rest, &self.sealing)?;
             catalog.record_audit(sr_catalog::AuditEvent {
                 action: sr_catalog::AuditAction::Opened,
                 actor: self.session.actor(),
@@ -165,6 +169,12 @@ impl Engine {
 
     pub fn session(&self) -> SessionInfo {
         self.session.info()
+    }
+
+    /// How far the first open has come in encrypting data an earlier version left in
+    /// plaintext; `None` when no encryption is under way. Never waits for the catalogue.
+    pub fn sealing(&self) -> Option<sr_catalog::Sealing> {
+        self.sealing.now()
     }
 
     /// Catalogues a folder laid out like the bucket, then opens every new item once so

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use sr_catalog::{CATALOGUE_FILE, Catalog, Protection, StoreKey};
+use sr_catalog::{CATALOGUE_FILE, Catalog, Protection, SealingProgress, StoreKey};
 
 const SERVICE: &str = "secondread";
 
@@ -91,12 +91,16 @@ fn holds_encrypted_store(data_dir: &Path) -> bool {
 }
 
 /// Opens the data dir's catalogue, kept as `at_rest` says.
-pub fn open_store(data_dir: &Path, at_rest: AtRest) -> Result<Catalog, crate::EngineError> {
+pub fn open_store(
+    data_dir: &Path,
+    at_rest: AtRest,
+    progress: &SealingProgress,
+) -> Result<Catalog, crate::EngineError> {
     let protection = match at_rest {
         AtRest::Encrypted => Protection::Encrypted(workstation_key(data_dir)?),
         AtRest::Plaintext => Protection::Plaintext,
     };
-    Ok(Catalog::open(data_dir, &protection)?)
+    Ok(Catalog::open_reporting(data_dir, &protection, progress)?)
 }
 
 /// Deletes the data dir's key from the keyring; the data it opened is unreadable after.

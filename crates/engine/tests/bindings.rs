@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use sr_engine::catalog::{AuditFilter, ImportReport, Verdict, Worklist, WorklistQuery};
+use sr_engine::catalog::{AuditFilter, ImportReport, Sealing, Verdict, Worklist, WorklistQuery};
 use sr_engine::{
     AssessStatus, AuditView, CodeConflict, CodeHit, DecideRequest, ErrorReport, ItemView,
     LockReason, ModelsView, PlatformForm, PullOutcome, SessionInfo, SourceForm, SourcesView,
@@ -81,6 +81,7 @@ fn ui_bindings_match_the_transport_types() {
         &cfg,
         writers,
         SessionInfo,
+        Sealing,
         Worklist,
         WorklistQuery,
         ItemView,

@@ -12,6 +12,7 @@ import type { ModelsView } from "../bindings/ModelsView";
 import type { PlatformForm } from "../bindings/PlatformForm";
 import type { PullOutcome } from "../bindings/PullOutcome";
 import type { Role } from "../bindings/Role";
+import type { Sealing } from "../bindings/Sealing";
 import type { SessionInfo } from "../bindings/SessionInfo";
 import type { SourceForm } from "../bindings/SourceForm";
 import type { SourcesView } from "../bindings/SourcesView";
@@ -25,6 +26,8 @@ import { tauriBackend } from "./tauri";
 
 export interface Backend {
   session(): Promise<SessionInfo>;
+  /** How far the first open has come in encrypting an earlier version's data, or null. */
+  sealing(): Promise<Sealing | null>;
   worklist(query: WorklistQuery): Promise<Worklist>;
   openItem(id: number, role: Role): Promise<ItemView>;
   decide(request: DecideRequest): Promise<Verdict>;

@@ -19,6 +19,7 @@ async function call<T>(command: string, args: Record<string, unknown> = {}): Pro
 
 export const tauriBackend: Backend = {
   session: () => call("session"),
+  sealing: () => call("sealing"),
   worklist: (query) => call("worklist", { query }),
   openItem: (id, role) => call("open_item", { id, role }),
   decide: (request) => call("decide", { request }),
