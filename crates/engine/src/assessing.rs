@@ -67,8 +67,10 @@ pub struct AssessReport {
 }
 
 impl Engine {
-    /// Runs the queue whenever there may be work, for the life of the process.
+    /// Runs the queue whenever there may be work, for the life of the process, on cores
+    /// the reviewer leaves free.
     pub fn assess_forever(&self) {
+        crate::background::yield_to_reviewer();
         loop {
             self.assessor.wakeup.wait(Duration::from_secs(60));
             self.assessor.running.store(true, Ordering::Relaxed);

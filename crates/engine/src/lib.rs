@@ -5,6 +5,7 @@
 
 mod assessing;
 mod audit_trail;
+mod background;
 mod documents;
 mod dto;
 mod error;
