@@ -110,7 +110,12 @@ def test_amending_supersedes_and_a_note_is_required_to_escalate(launch, data_dir
 
     app.keys("4")
     app.wait_until(lambda: "write a note" in (app.text("[data-testid=status]") or ""), "a request for a note")
-    app.keys(*"Needs a second opinion", ("Control", "Enter"))
+    # The note field shows its limit and stops there: nothing past it can be saved.
+    assert app.text("[data-testid=note-count]") == "0 / 2000"
+    app.type_into(".note textarea", "z" * 2100)
+    app.wait_until(lambda: app.text("[data-testid=note-count]") == "2000 / 2000", "the note held at its limit")
+    app.type_into(".note textarea", "Needs a second opinion")
+    app.keys(("Control", "Enter"))
     app.wait_until(lambda: len(app.find_all("[data-testid=history-entry]")) == 3, "the escalation")
     shots(app, "history")
 

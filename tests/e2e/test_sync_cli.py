@@ -308,6 +308,41 @@ def test_a_verdict_without_the_role_is_refused_clearly_and_not_retried(stack, se
     assert result.returncode == 0 and report["accepted"] == 1
 
 
+def test_verdicts_past_the_contracts_limits_are_refused_by_name_and_the_rest_stored(stack, settings, data_dir):
+    # Straight at the API: a NUL in a note (PostgreSQL cannot store it) and a note one
+    # character over the limit are each answered 422 by uuid, never 5xx.
+    token = stack.tokens("dana")["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    me = requests.get(f"{stack.api.url}/v1/me", headers=auth, timeout=30).json()
+
+    def verdict(n, note):
+        return {"uuid": f"019ad000-0000-7000-8000-0000000a000{n}",
+                "item": {"tenant": "clinic-z", "batch": "limits", "key": f"k{n}", "sha256": f"{n}" * 64},
+                "kind": "diagnosis", "decision": "agree", "ai": None, "note": note, "role": "doctor",
+                "reviewer": {"subject": me["subject"], "username": me["username"]},
+                "decided_at": "2026-12-01T10:00:00Z", "time_spent_ms": 1, "supersedes": None}
+
+    nul, long, fine = verdict(1, "seen\u0000"), verdict(2, "x" * 2001), verdict(3, "x" * 2000)
+    refused = requests.post(f"{stack.api.url}/v1/verdicts", json={"verdicts": [nul, long, fine]}, headers=auth,
+                            timeout=30)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["uuids"] == [nul["uuid"], long["uuid"]]
+    assert "NUL" in refused.json()["message"]
+    assert server_count(stack, "uuid::text LIKE '019ad000-0000-7000-8000-0000000a%'") == 0
+    # What the workstation does next: the ones not named, sent again, are stored.
+    stored = requests.post(f"{stack.api.url}/v1/verdicts", json={"verdicts": [fine]}, headers=auth, timeout=30)
+    assert stored.status_code == 200 and stored.json()["results"][0]["status"] == "accepted"
+
+    # The workstation refuses such a note when it is made, so none waits in the outbox.
+    login(data_dir, settings, "dana")
+    [item] = imaging_items(data_dir, settings, 1, skip=14)
+    result = run(data_dir, settings, "decide", item, "--role", "doctor", "--decision", "amend",
+                 "--note", "y" * 2001, "--json")
+    assert result.returncode != 0
+    assert "a note holds at most 2000 characters (this one has 2001)" in result.stderr
+    assert as_json(run(data_dir, settings, "whoami", "--json"))["outbox"]["pending"] == 0
+
+
 def test_a_replayed_refresh_token_ends_the_session_cleanly_and_loses_nothing(stack, settings, data_dir):
     login(data_dir, settings, "dana")
     made = decide(data_dir, settings, imaging_items(data_dir, settings, 2, skip=20), decision="amend")

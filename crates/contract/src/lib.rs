@@ -4,6 +4,7 @@
 
 mod api;
 mod audit;
+pub mod limits;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

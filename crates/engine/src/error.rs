@@ -26,6 +26,9 @@ pub enum EngineError {
     Coding(#[from] sr_coding::CodingError),
     #[error(transparent)]
     Key(#[from] crate::KeyError),
+    /// A decision past the contract's limits: the platform would refuse it.
+    #[error(transparent)]
+    Limit(#[from] sr_contract::limits::LimitError),
     #[error(
         "{0} decisions are not synced yet: sync them first (secondread sync), or say that \
          they may be lost (--discard-unsynced)"
@@ -88,6 +91,7 @@ impl EngineError {
             EngineError::Icd(_) | EngineError::Coding(sr_coding::CodingError::Icd(_)) => "icd",
             EngineError::Coding(sr_coding::CodingError::Meaning(_)) => "model",
             EngineError::NotPermitted(_) => "not_permitted",
+            EngineError::Limit(_) => "past_limit",
             EngineError::Unsynced(_) => "unsynced",
             EngineError::AuditBroken(_) => "audit_broken",
             EngineError::Invalid(_) => "invalid",

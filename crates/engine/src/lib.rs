@@ -402,6 +402,8 @@ impl Engine {
     }
 
     pub fn decide(&self, request: DecideRequest) -> Result<Verdict, EngineError> {
+        sr_contract::limits::check_note(&request.note)?;
+        sr_contract::limits::check_decision(&request.decision)?;
         let reviewer = self.session.reviewer(request.role)?;
         let verdict = self.catalog()?.record_verdict(NewVerdict {
             item_id: request.item_id,

@@ -19,6 +19,17 @@ fn committed_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings")
 }
 
+/// The contract's limit that the review screen's note field shows before it is saved
+/// (the engine refuses a decision past any limit, in words, for the rest).
+fn limits_module() -> String {
+    use sr_contract::limits::NOTE_MAX_CHARS;
+    format!(
+        "// Generated from sr_contract::limits by crates/engine/tests/bindings.rs. Do not edit.\n\n\
+         /** Characters a verdict's note may hold. */\n\
+         export const NOTE_MAX_CHARS = {NOTE_MAX_CHARS};\n"
+    )
+}
+
 fn read_all(dir: &Path) -> BTreeMap<String, String> {
     fs::read_dir(dir)
         .map(|entries| {
@@ -104,7 +115,8 @@ fn ui_bindings_match_the_transport_types() {
         AuditFilter,
         AuditView,
     );
-    let generated = read_all(out.path());
+    let mut generated = read_all(out.path());
+    generated.insert("limits.ts".into(), limits_module());
 
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
         let dir = committed_dir();

@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use sr_contract::limits::{self, BATCH_MAX};
 use sr_contract::{
     AuditAnswer, AuditBatch, ClaimAnswer, ClaimRequest, Me, Verdict, VerdictAnswer, VerdictAnswers,
     VerdictBatch, VerdictList,
@@ -17,9 +18,6 @@ use sr_contract::{
 use crate::error::ApiFailure;
 use crate::store::Store;
 use crate::tokens::{Caller, TokenChecker};
-
-/// The most verdicts one request may carry.
-pub const MAX_BATCH: usize = 1000;
 
 pub struct AppState {
     pub tokens: TokenChecker,
@@ -65,7 +63,7 @@ async fn me(
 }
 
 /// A request body holding one run of `what`, refused whole when it is not one or holds
-/// more than `MAX_BATCH`.
+/// more than `BATCH_MAX`.
 fn read_run<T: serde::de::DeserializeOwned>(
     body: &[u8],
     what: &str,
@@ -73,9 +71,9 @@ fn read_run<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ApiFailure> {
     let run: T = serde_json::from_slice(body)
         .map_err(|e| ApiFailure::invalid(format!("not a run of {what}: {e}"), Vec::new()))?;
-    if len(&run) > MAX_BATCH {
+    if len(&run) > BATCH_MAX {
         return Err(ApiFailure::invalid(
-            format!("at most {MAX_BATCH} {what} per request"),
+            format!("at most {BATCH_MAX} {what} per request"),
             Vec::new(),
         ));
     }
@@ -143,27 +141,37 @@ async fn post_audit(
     }
 }
 
+/// Every verdict must be whole and within the contract's limits; a run holding any that
+/// is not is refused (422) naming each, so that only those fail at the workstation and
+/// the rest are sent again. Nothing the database cannot store gets as far as it.
 fn check_well_formed(verdicts: &[Verdict]) -> Result<(), ApiFailure> {
     let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let mut reason = None;
     let bad: Vec<String> = verdicts
         .iter()
         .filter(|v| {
-            uuid::Uuid::parse_str(&v.uuid).is_err()
+            let problem = if uuid::Uuid::parse_str(&v.uuid).is_err()
                 || time::OffsetDateTime::parse(&v.decided_at, rfc3339).is_err()
                 || v.item.sha256.len() != 64
                 || [&v.item.tenant, &v.item.batch, &v.item.key]
                     .iter()
                     .any(|s| s.is_empty())
+            {
+                "verdicts need a uuid, an RFC 3339 decided_at, a sha256 and a tenant, batch and key"
+                    .to_owned()
+            } else if let Err(e) = limits::check_verdict(v) {
+                e.to_string()
+            } else {
+                return false;
+            };
+            reason.get_or_insert(problem);
+            true
         })
         .map(|v| v.uuid.clone())
         .collect();
-    if bad.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiFailure::invalid(
-            "verdicts need a uuid, an RFC 3339 decided_at, a sha256 and a tenant, batch and key",
-            bad,
-        ))
+    match reason {
+        None => Ok(()),
+        Some(reason) => Err(ApiFailure::invalid(reason, bad)),
     }
 }
 
