@@ -56,7 +56,7 @@ def login(data_dir, settings, username):
 
 def queued_data_dir(base, settings, username):
     """A data dir with COUNT imaging items, each decided once: COUNT pending verdicts."""
-    folder = base / "bulk" / "clinic-s" / "2026-12-01-sync-bench"
+    folder = base / "bulk" / "clinic-a" / "2026-12-01-sync-bench"
     folder.mkdir(parents=True)
     for i in range(COUNT):
         Image.new("L", (8, 8), i % 256).save(folder / f"img-{i:05}.png")

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 import requests
@@ -317,7 +318,7 @@ def test_verdicts_past_the_contracts_limits_are_refused_by_name_and_the_rest_sto
 
     def verdict(n, note):
         return {"uuid": f"019ad000-0000-7000-8000-0000000a000{n}",
-                "item": {"tenant": "clinic-z", "batch": "limits", "key": f"k{n}", "sha256": f"{n}" * 64},
+                "item": {"tenant": "hospital-c", "batch": "limits", "key": f"k{n}", "sha256": f"{n}" * 64},
                 "kind": "diagnosis", "decision": "agree", "ai": None, "note": note, "role": "doctor",
                 "reviewer": {"subject": me["subject"], "username": me["username"]},
                 "decided_at": "2026-12-01T10:00:00Z", "time_spent_ms": 1, "supersedes": None}
@@ -480,6 +481,69 @@ def test_claims_keep_two_reviewers_off_the_same_item(stack):
     double = requests.post(f"{stack.api.url}/v1/claims", json={**item, "double_read": True},
                            headers=headers["drew"]).json()
     assert double["status"] == "granted"
+
+
+def test_each_cell_of_the_access_table(stack):
+    """The API's access rules (openapi.json, GET /v1/verdicts), cell by cell: a reviewer
+    reads and writes only their tenants' verdicts, and of those only their role's kind
+    (a lead: every kind); a user with no role reads nothing."""
+    api = stack.api.url
+    auth = {name: {"Authorization": f"Bearer {stack.tokens(name)['access_token']}"}
+            for name in ("dana", "theo", "cora", "bea", "lena", "nils", "otto")}
+    subject = {name: requests.get(f"{api}/v1/me", headers=h, timeout=30).json()["subject"] for name, h in auth.items()}
+    batch = f"access-{time.monotonic_ns()}"
+    decisions = {"diagnosis": "agree", "quality": "blurry", "coding": {"accepted": ["J18.9"], "rejected": []}}
+    roles = {"diagnosis": "doctor", "quality": "technician", "coding": "coder"}
+
+    def verdict(name, kind, tenant, n):
+        return {"uuid": str(uuid.uuid4()),
+                "item": {"tenant": tenant, "batch": batch, "key": f"{kind}-{n}", "sha256": "a" * 64},
+                "kind": kind, "decision": decisions[kind], "ai": None, "note": "", "role": roles[kind],
+                "reviewer": {"subject": subject[name], "username": name},
+                "decided_at": "2026-12-01T10:00:00Z", "time_spent_ms": 1, "supersedes": None}
+
+    def post(name, *verdicts):
+        return requests.post(f"{api}/v1/verdicts", json={"verdicts": list(verdicts)}, headers=auth[name], timeout=30)
+
+    for name, kind, tenant in [("dana", "diagnosis", "clinic-a"), ("theo", "quality", "clinic-a"),
+                               ("cora", "coding", "clinic-a"), ("dana", "diagnosis", "clinic-b")]:
+        assert post(name, verdict(name, kind, tenant, 1)).status_code == 200
+
+    def kinds(name, tenant):
+        answer = requests.get(f"{api}/v1/verdicts", params={"tenant": tenant, "batch": batch}, headers=auth[name],
+                              timeout=30)
+        if answer.status_code != 200:
+            return answer.status_code, answer.json()["message"]
+        return sorted(v["kind"] for v in answer.json()["verdicts"])
+
+    # Reading: each role its own kind; several roles, each of theirs; a lead, every kind.
+    assert kinds("dana", "clinic-a") == ["diagnosis"]
+    assert kinds("theo", "clinic-a") == ["quality"]
+    assert kinds("cora", "clinic-a") == ["coding"]
+    assert kinds("bea", "clinic-a") == ["coding", "diagnosis"]
+    assert kinds("lena", "clinic-a") == ["coding", "diagnosis", "quality"]
+    assert kinds("otto", "clinic-b") == ["diagnosis"]
+    # Nothing for another tenant's reviewer, nor for a user with no role.
+    assert kinds("otto", "clinic-a") == (403, "otto does not review for clinic-a")
+    assert kinds("lena", "clinic-b") == (403, "lena does not review for clinic-b")
+    assert kinds("nils", "clinic-a") == (403, "nils has no role that reads verdicts")
+
+    # Writing: only for their tenants, only their role's kind; a lead reads, never decides.
+    elsewhere = verdict("otto", "diagnosis", "clinic-a", 2)
+    refused = post("otto", elsewhere)
+    assert (refused.status_code, refused.json()["uuids"]) == (403, [elsewhere["uuid"]])
+    assert refused.json()["message"] == "otto does not review for clinic-a"
+    assert post("otto", verdict("otto", "diagnosis", "clinic-b", 2)).status_code == 200
+    assert post("lena", verdict("lena", "diagnosis", "clinic-a", 3)).status_code == 403
+    assert post("nils", verdict("nils", "diagnosis", "clinic-a", 4)).status_code == 403
+    assert server_count(stack, f"batch = '{batch}'") == 5
+
+    # Claiming: the same tenant rule.
+    claim = {"batch": batch, "key": "img-9.dcm", "kind": "diagnosis"}
+    held = requests.post(f"{api}/v1/claims", json={**claim, "tenant": "clinic-a"}, headers=auth["otto"], timeout=30)
+    assert (held.status_code, held.json()["message"]) == (403, "otto does not review for clinic-a")
+    granted = requests.post(f"{api}/v1/claims", json={**claim, "tenant": "clinic-b"}, headers=auth["otto"], timeout=30)
+    assert granted.json()["status"] == "granted"
 
 
 @pytest.fixture(scope="module")

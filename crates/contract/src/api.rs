@@ -53,7 +53,7 @@ pub struct Me {
 }
 
 /// The claims of the realm's access tokens that the contract relies on, by Keycloak's
-/// names: who (`sub`, `preferred_username`) and which realm roles.
+/// names: who (`sub`, `preferred_username`), which realm roles, and for which tenants.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AccessClaims {
     pub sub: String,
@@ -67,6 +67,10 @@ pub struct AccessClaims {
     /// the client): it can shorten the workstation's own `lock_minutes`, never lengthen it.
     #[serde(default)]
     pub lock_minutes: Option<u32>,
+    /// The tenants (clinics) this person reviews for: their Keycloak groups, mapped to a
+    /// `tenants` claim. None named: no tenant's verdicts are theirs to read or write.
+    #[serde(default)]
+    pub tenants: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -175,7 +175,8 @@ fn check_well_formed(verdicts: &[Verdict]) -> Result<(), ApiFailure> {
     }
 }
 
-/// Every verdict must be the caller's own, and of a kind the caller's roles may decide.
+/// Every verdict must be the caller's own, of a kind the caller's roles may decide, on
+/// an item of a tenant the caller reviews for.
 fn authorise(caller: &Caller, verdicts: &[Verdict]) -> Result<(), ApiFailure> {
     let mut refused = Vec::new();
     let mut reason = String::new();
@@ -193,6 +194,8 @@ fn authorise(caller: &Caller, verdicts: &[Verdict]) -> Result<(), ApiFailure> {
                 needed.as_str(),
                 caller.username
             );
+        } else if !caller.serves(&verdict.item.tenant) {
+            reason = not_their_tenant(caller, &verdict.item.tenant);
         } else {
             continue;
         }
@@ -203,6 +206,10 @@ fn authorise(caller: &Caller, verdicts: &[Verdict]) -> Result<(), ApiFailure> {
     } else {
         Err(ApiFailure::forbidden(reason, refused))
     }
+}
+
+fn not_their_tenant(caller: &Caller, tenant: &str) -> String {
+    format!("{} does not review for {tenant}", caller.username)
 }
 
 #[derive(Deserialize)]
@@ -216,10 +223,23 @@ async fn list_verdicts(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<VerdictList>, ApiFailure> {
-    caller(&state, &headers).await?;
+    let caller = caller(&state, &headers).await?;
+    if !caller.serves(&query.tenant) {
+        return Err(ApiFailure::forbidden(
+            not_their_tenant(&caller, &query.tenant),
+            Vec::new(),
+        ));
+    }
+    let kinds = caller.readable_kinds();
+    if kinds.is_empty() {
+        return Err(ApiFailure::forbidden(
+            format!("{} has no role that reads verdicts", caller.username),
+            Vec::new(),
+        ));
+    }
     let verdicts = state
         .store
-        .list(&query.tenant, query.batch.as_deref())
+        .list(&query.tenant, query.batch.as_deref(), &kinds)
         .await?;
     Ok(Json(VerdictList { verdicts }))
 }
@@ -240,6 +260,12 @@ async fn claim(
                 request.kind.as_str(),
                 needed.as_str()
             ),
+            Vec::new(),
+        ));
+    }
+    if !caller.serves(&request.tenant) {
+        return Err(ApiFailure::forbidden(
+            not_their_tenant(&caller, &request.tenant),
             Vec::new(),
         ));
     }

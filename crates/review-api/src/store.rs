@@ -10,6 +10,7 @@ use deadpool_postgres::{Config, Pool, Runtime};
 use sha2::{Digest, Sha256};
 use sr_contract::{
     AUDIT_GENESIS, AuditAnswer, AuditEntry, ClaimAnswer, ClaimRequest, Outcome, Verdict,
+    VerdictKind,
 };
 use tokio_postgres::NoTls;
 
@@ -351,18 +352,20 @@ impl Store {
         Ok(standing)
     }
 
-    /// The verdicts on a tenant's batch (or every batch of the tenant), oldest first.
+    /// The verdicts of `kinds` on a tenant's batch (or every batch of the tenant), oldest first.
     pub async fn list(
         &self,
         tenant: &str,
         batch: Option<&str>,
+        kinds: &[VerdictKind],
     ) -> Result<Vec<Verdict>, StoreError> {
         let client = self.pool.get().await?;
+        let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
         let rows = client
             .query(
                 "SELECT body FROM verdicts WHERE tenant = $1 AND ($2::text IS NULL OR batch = $2)
-                 ORDER BY seq",
-                &[&tenant, &batch],
+                 AND kind = ANY($3::text[]) ORDER BY seq",
+                &[&tenant, &batch, &kinds],
             )
             .await?;
         rows.into_iter()

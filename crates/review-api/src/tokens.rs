@@ -8,12 +8,15 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
-use sr_contract::AccessClaims;
+use sr_contract::{AccessClaims, Role, VerdictKind};
 use tokio::sync::RwLock;
 
 use crate::error::ApiFailure;
 
 const REFETCH_AFTER: Duration = Duration::from_secs(5);
+
+/// The realm role that reads a tenant's verdicts of every kind.
+pub const LEAD: &str = "lead";
 
 /// Who a valid token says the caller is.
 #[derive(Debug, Clone)]
@@ -21,11 +24,34 @@ pub struct Caller {
     pub subject: String,
     pub username: String,
     pub roles: Vec<String>,
+    pub tenants: Vec<String>,
 }
 
 impl Caller {
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
+    }
+
+    /// Whether the caller reviews for `tenant`.
+    pub fn serves(&self, tenant: &str) -> bool {
+        self.tenants.iter().any(|t| t == tenant)
+    }
+
+    /// The verdict kinds the caller's roles may read: their own role's kind, or every
+    /// kind for a lead; none for a caller with no reviewing role.
+    pub fn readable_kinds(&self) -> Vec<VerdictKind> {
+        if self.has_role(LEAD) {
+            return vec![
+                VerdictKind::Diagnosis,
+                VerdictKind::Quality,
+                VerdictKind::Coding,
+            ];
+        }
+        Role::ALL
+            .into_iter()
+            .filter(|role| self.has_role(role.as_str()))
+            .map(Role::verdict_kind)
+            .collect()
     }
 }
 
@@ -105,6 +131,7 @@ impl TokenChecker {
                 .unwrap_or_else(|| claims.sub.clone()),
             subject: claims.sub,
             roles: claims.realm_access.roles,
+            tenants: claims.tenants,
         })
     }
 

@@ -80,9 +80,15 @@ const provider = new Provider(issuer, {
     if (token.kind !== 'AccessToken') return undefined;
     const user = userById(token.accountId);
     if (!user) return undefined;
-    // Keycloak: a user-attribute mapper on the client puts the person's lock policy here.
+    // Keycloak: a user-attribute mapper on the client puts the person's lock policy here,
+    // and a group-membership mapper their groups (one per tenant) in `tenants`.
     const lock = user.lock_minutes === undefined ? {} : { lock_minutes: user.lock_minutes };
-    return { preferred_username: user.username, realm_access: { roles: user.roles }, ...lock };
+    return {
+      preferred_username: user.username,
+      realm_access: { roles: user.roles },
+      tenants: user.tenants ?? [],
+      ...lock,
+    };
   },
   // Keycloak hands a native client a refresh token without asking for offline access.
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
