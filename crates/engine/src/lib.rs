@@ -294,7 +294,7 @@ impl Engine {
             ..options.clone()
         };
         let outcome = runtime.block_on(sr_pull::pull(
-            store.as_ref(),
+            &store,
             source,
             self.catalog_mutex()?,
             &options,

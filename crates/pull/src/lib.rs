@@ -3,6 +3,7 @@
 //! sha256 → store atomically → record. Everything from the store is untrusted: keys,
 //! manifests and bytes are checked per item, and one bad item never stops the rest.
 
+mod listing;
 mod models;
 mod progress;
 mod pull;
@@ -15,7 +16,7 @@ pub use progress::{ProgressSnapshot, PullPhase, PullProgress};
 pub use pull::{DeferredBatch, PullOptions, PullReport, pull};
 pub use secrets::{delete_source_secret, source_secret, store_source_secret};
 pub use sources::{CacheConfig, SourcesFile, find_source};
-pub use store::{SourceConfig, SourceLocation, open_store};
+pub use store::{Remote, SourceConfig, SourceLocation, open_store};
 
 /// A pull that could not go on at all (as opposed to one bad item, which is recorded).
 #[derive(Debug, thiserror::Error)]

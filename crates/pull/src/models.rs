@@ -15,7 +15,7 @@ use sr_catalog::check_key;
 use sr_models::ModelManifest;
 use ts_rs::TS;
 
-use crate::{PullError, SourceConfig, with_causes};
+use crate::{PullError, Remote, SourceConfig, with_causes};
 
 /// The bucket prefix models arrive under; never a tenant.
 pub const MODELS_PREFIX: &str = "models";
@@ -43,21 +43,17 @@ pub enum ModelOutcome {
 
 /// Installs every model under `models/` of the source into `models_dir`.
 pub async fn pull_models(
-    store: &dyn ObjectStore,
+    remote: &Remote,
     source: &SourceConfig,
     models_dir: &FsPath,
 ) -> Result<Vec<ModelPull>, PullError> {
+    let store = remote.objects().as_ref();
     let prefix = Path::from(MODELS_PREFIX);
-    let listing = store
-        .list_with_delimiter(Some(&prefix))
+    let ids = remote
+        .lister
+        .children(MODELS_PREFIX)
         .await
-        .map_err(|e| PullError::source(&source.name, with_causes(&e)))?;
-    let mut ids: Vec<String> = listing
-        .common_prefixes
-        .iter()
-        .filter_map(|p| p.filename().map(str::to_owned))
-        .collect();
-    ids.sort();
+        .map_err(|e| PullError::source(&source.name, e))?;
     let mut pulled = Vec::with_capacity(ids.len());
     for id in ids {
         let (version, outcome) = match pull_one(store, &prefix, &id, models_dir).await {

@@ -12,18 +12,18 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use object_store::path::Path;
-use object_store::{GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, ObjectStore, ObjectStoreExt};
 use serde::Serialize;
 use sr_catalog::{
     BATCH_MANIFEST, BatchEntry, BatchHeader, BlobError, BlobStore, Catalog, ImportReport,
-    RemoteObject, StoredBlob, check_key, parse_manifest,
+    RemoteObject, StoredBlob, parse_manifest,
 };
 use tokio::sync::Semaphore;
 use ts_rs::TS;
 
+use crate::listing::{Listed, Listing};
 use crate::models::pull_models;
-use crate::{MODELS_PREFIX, ModelPull, PullError, PullProgress, SourceConfig, with_causes};
+use crate::{MODELS_PREFIX, ModelPull, PullError, PullProgress, Remote, SourceConfig, with_causes};
 
 /// Which part of a source to pull, and how much room the cache may take.
 #[derive(Debug, Clone, Default)]
@@ -76,22 +76,23 @@ fn part_bytes(source: &SourceConfig) -> u64 {
 /// Pulls every batch of `source` that `options` selects into `catalog`: first the
 /// listing (so the totals are known), then the downloads, batch by batch.
 pub async fn pull(
-    store: &dyn ObjectStore,
+    remote: &Remote,
     source: &SourceConfig,
     catalog: &Mutex<Catalog>,
     options: &PullOptions,
     progress: &PullProgress,
 ) -> Result<PullReport, PullError> {
+    let store = remote.objects().as_ref();
     let blobs = lock(catalog).blobs().clone();
     let mut report = PullReport::default();
     if let Some(dir) = &options.models_dir {
-        report.models = pull_models(store, source, dir).await?;
+        report.models = pull_models(remote, source, dir).await?;
     }
-    let remote = list_batches(store, source, options).await?;
-    let mut plans = Vec::with_capacity(remote.len());
+    let batches = list_batches(remote, source, options).await?;
+    let mut plans = Vec::with_capacity(batches.len());
     {
         let catalog = lock(catalog);
-        for batch in remote {
+        for batch in batches {
             plans.push(plan_batch(&catalog, &blobs, source, batch)?);
         }
     }
@@ -214,7 +215,7 @@ pub async fn pull(
 
 /// What one listed item needs.
 enum Step {
-    Fetch(ObjectMeta),
+    Fetch(Listed),
     Cached(StoredBlob),
     Refuse(String),
 }
@@ -225,7 +226,7 @@ struct BatchPlan {
 }
 
 impl BatchPlan {
-    fn fetches(&self) -> impl Iterator<Item = &ObjectMeta> {
+    fn fetches(&self) -> impl Iterator<Item = &Listed> {
         self.items.iter().filter_map(|(_, step)| match step {
             Step::Fetch(object) => Some(object),
             _ => None,
@@ -238,7 +239,7 @@ impl BatchPlan {
 }
 
 enum ItemOutcome {
-    Fetched(ObjectMeta, StoredBlob),
+    Fetched(Listed, StoredBlob),
     Cached(StoredBlob),
     Failed(FetchError),
 }
@@ -268,7 +269,7 @@ fn plan_batch(
         .entries
         .into_iter()
         .map(|entry| {
-            let step = match check_entry(&entry, remote.listing.get(&entry.key)) {
+            let step = match check_entry(&entry, remote.listing.objects.get(&entry.key)) {
                 Err(reason) => Step::Refuse(reason),
                 Ok(object) => {
                     let by_digest = entry
@@ -304,10 +305,7 @@ fn plan_batch(
 }
 
 /// The checks made before any byte is fetched.
-fn check_entry<'a>(
-    entry: &BatchEntry,
-    object: Option<&'a ObjectMeta>,
-) -> Result<&'a ObjectMeta, String> {
+fn check_entry<'a>(entry: &BatchEntry, object: Option<&'a Listed>) -> Result<&'a Listed, String> {
     entry.admit()?;
     let object = object.ok_or("listed in batch.json but not in the bucket")?;
     if object.size == 0 {
@@ -326,12 +324,14 @@ fn check_entry<'a>(
 
 /// Every batch the options select, with its manifest read and its objects listed.
 async fn list_batches(
-    store: &dyn ObjectStore,
+    remote: &Remote,
     source: &SourceConfig,
     options: &PullOptions,
 ) -> Result<Vec<RemoteBatch>, PullError> {
+    let lister = &remote.lister;
+    let listing_failed = |e: String| PullError::source(&source.name, e);
     let tenants = if source.tenants.is_empty() {
-        child_prefixes(store, source, None).await?
+        lister.children("").await.map_err(listing_failed)?
     } else {
         source.tenants.clone()
     };
@@ -341,13 +341,11 @@ async fn list_batches(
         if options.tenant.as_ref().is_some_and(|t| *t != tenant) {
             continue;
         }
-        let tenant_path = Path::from(tenant.as_str());
-        for batch in child_prefixes(store, source, Some(&tenant_path)).await? {
+        for batch in lister.children(&tenant).await.map_err(listing_failed)? {
             if options.batch.as_ref().is_some_and(|b| *b != batch) {
                 continue;
             }
-            let prefix = tenant_path.clone().join(batch.as_str());
-            batches.push(read_batch(store, source, &tenant, &batch, prefix).await?);
+            batches.push(read_batch(remote, source, &tenant, &batch).await?);
         }
     }
     Ok(batches)
@@ -359,59 +357,28 @@ fn lock(catalog: &Mutex<Catalog>) -> std::sync::MutexGuard<'_, Catalog> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The names one level below `prefix` (tenants, or a tenant's batches); unsafe names
-/// are skipped, since nothing under them can be addressed safely.
-async fn child_prefixes(
-    store: &dyn ObjectStore,
-    source: &SourceConfig,
-    prefix: Option<&Path>,
-) -> Result<Vec<String>, PullError> {
-    let listing = store
-        .list_with_delimiter(prefix)
-        .await
-        .map_err(|e| PullError::source(&source.name, with_causes(&e)))?;
-    let mut names: Vec<String> = listing
-        .common_prefixes
-        .iter()
-        .filter_map(|p| p.filename().map(str::to_owned))
-        .filter(|name| check_key(name).is_ok())
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
 /// A batch as the store shows it.
 struct RemoteBatch {
     header: BatchHeader,
-    prefix: Path,
+    prefix: String,
     entries: Vec<BatchEntry>,
-    /// Every object under the batch's prefix, by key relative to it.
-    listing: HashMap<String, ObjectMeta>,
+    listing: Listing,
 }
 
 async fn read_batch(
-    store: &dyn ObjectStore,
+    remote: &Remote,
     source: &SourceConfig,
     tenant: &str,
     batch: &str,
-    prefix: Path,
 ) -> Result<RemoteBatch, PullError> {
-    let objects: Vec<ObjectMeta> = store
-        .list(Some(&prefix))
-        .try_collect()
+    let prefix = format!("{tenant}/{batch}");
+    let listing = remote
+        .lister
+        .objects(&prefix)
         .await
-        .map_err(|e| PullError::source(&source.name, with_causes(&e)))?;
-    let base = format!("{prefix}/");
-    let listing: HashMap<String, ObjectMeta> = objects
-        .into_iter()
-        .filter_map(|meta| {
-            let key = meta.location.as_ref().strip_prefix(&base)?.to_owned();
-            Some((key, meta))
-        })
-        .collect();
-
-    let manifest = match listing.get(BATCH_MANIFEST) {
-        Some(meta) => Some(match store.get(&meta.location).await {
+        .map_err(|e| PullError::source(&source.name, e))?;
+    let manifest = match listing.objects.get(BATCH_MANIFEST) {
+        Some(meta) => Some(match remote.objects().get(&meta.location).await {
             Ok(got) => match got.bytes().await {
                 Ok(bytes) => String::from_utf8(bytes.to_vec())
                     .map_err(|_| "batch.json is not UTF-8 text".to_string())
@@ -439,15 +406,18 @@ async fn read_batch(
         },
         problem => {
             let error = problem.and_then(Result::err);
-            let mut keys: Vec<&String> = listing
+            // Without a manifest every file of a known type is an item, the ones whose
+            // key cannot be requested included: each fails alone, with its reason.
+            let mut entries: Vec<BatchEntry> = listing
+                .objects
                 .keys()
-                .filter(|k| sr_catalog::Format::from_key(k).is_some())
-                .collect();
-            keys.sort();
-            let entries = keys
-                .into_iter()
                 .map(|k| BatchEntry::listed(k.clone(), error.clone()))
+                .chain(listing.unaddressable.iter().map(|(k, reason)| {
+                    BatchEntry::listed(k.clone(), Some(error.clone().unwrap_or(reason.clone())))
+                }))
+                .filter(|entry| sr_catalog::Format::from_key(&entry.key).is_some())
                 .collect();
+            entries.sort_by(|a, b| a.key.cmp(&b.key));
             RemoteBatch {
                 header: header(source.default_kind, None, error),
                 prefix,
@@ -465,7 +435,7 @@ async fn fetch(
     blobs: &BlobStore,
     buffers: &Arc<Semaphore>,
     entry: &BatchEntry,
-    object: &ObjectMeta,
+    object: &Listed,
     progress: &PullProgress,
 ) -> Result<StoredBlob, FetchError> {
     let fetch_error = |e: object_store::Error| match e {

@@ -1,5 +1,5 @@
-//! Where a source lives, and the object store that reaches it: S3 or MinIO over HTTPS
-//! (plain HTTP only on loopback), or a local folder; a concurrency cap on top.
+//! Where a source lives, and what reaches it: S3 or MinIO over HTTPS (plain HTTP only
+//! on loopback), or a local folder; a concurrency cap on top.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +12,23 @@ use object_store::{BackoffConfig, Certificate, ClientOptions, ObjectStore, Retry
 use serde::{Deserialize, Serialize};
 use sr_catalog::BatchKind;
 
+use crate::listing::{Lister, S3Lister};
 use crate::{PullError, with_causes};
+
+/// A source opened for pulling: object_store fetches its objects, and a lister names
+/// them as the server does (see [`crate::listing`]).
+#[derive(Clone)]
+pub struct Remote {
+    objects: Arc<dyn ObjectStore>,
+    pub(crate) lister: Arc<Lister>,
+}
+
+impl Remote {
+    /// The store the objects are fetched from (and, in tests, put into).
+    pub fn objects(&self) -> &Arc<dyn ObjectStore> {
+        &self.objects
+    }
+}
 
 /// One configured source, as an admin writes it in the sources file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -85,14 +101,12 @@ fn is_loopback(endpoint: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Opens the store a source names. `secret` is the S3 secret access key, read from the
+/// Opens the source a config names. `secret` is the S3 secret access key, read from the
 /// OS keyring by the caller; it never sits in the sources file.
-pub fn open_store(
-    config: &SourceConfig,
-    secret: Option<&str>,
-) -> Result<Arc<dyn ObjectStore>, PullError> {
-    let fail = |e: object_store::Error| PullError::source(&config.name, with_causes(&e));
-    let store: Arc<dyn ObjectStore> = match &config.location {
+pub fn open_store(config: &SourceConfig, secret: Option<&str>) -> Result<Remote, PullError> {
+    let refuse = |message: String| PullError::source(&config.name, message);
+    let fail = |e: object_store::Error| refuse(with_causes(&e));
+    let remote = match &config.location {
         SourceLocation::S3 {
             endpoint,
             region,
@@ -101,36 +115,52 @@ pub fn open_store(
             access_key_id,
             ca_bundle,
         } => {
+            let secret = secret.ok_or_else(|| {
+                PullError::source(
+                    &config.name,
+                    "no secret access key in the OS keyring (secondread source set-secret NAME)",
+                )
+            })?;
+            if let Some(endpoint) = endpoint
+                && endpoint.starts_with("http://")
+                && !is_loopback(endpoint)
+            {
+                return Err(refuse(format!(
+                    "{endpoint} is not HTTPS; plain HTTP is allowed on loopback only"
+                )));
+            }
+            let pem = match ca_bundle {
+                Some(path) => Some(std::fs::read(path).map_err(|e| {
+                    refuse(format!("cannot read the CA bundle {}: {e}", path.display()))
+                })?),
+                None => None,
+            };
+            let not_pem = |e: &dyn std::fmt::Display| {
+                let path = ca_bundle.as_deref().unwrap_or(std::path::Path::new(""));
+                refuse(format!("the CA bundle {} is not PEM: {e}", path.display()))
+            };
             let mut client = ClientOptions::new()
                 .with_connect_timeout(Duration::from_secs(10))
                 .with_timeout(Duration::from_secs(120));
-            if let Some(path) = ca_bundle {
-                let pem = std::fs::read(path).map_err(|e| {
-                    PullError::source(
-                        &config.name,
-                        format!("cannot read the CA bundle {}: {e}", path.display()),
-                    )
-                })?;
-                let certificates = Certificate::from_pem_bundle(&pem).map_err(|e| {
-                    PullError::source(
-                        &config.name,
-                        format!("the CA bundle {} is not PEM: {e}", path.display()),
-                    )
-                })?;
-                for certificate in certificates {
+            let mut http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(120));
+            if let Some(pem) = &pem {
+                for certificate in Certificate::from_pem_bundle(pem).map_err(|e| not_pem(&e))? {
                     client = client.with_root_certificate(certificate);
+                }
+                for certificate in
+                    reqwest::Certificate::from_pem_bundle(pem).map_err(|e| not_pem(&e))?
+                {
+                    http = http.add_root_certificate(certificate);
                 }
             }
             let mut builder = AmazonS3Builder::new()
                 .with_region(region)
                 .with_bucket_name(bucket)
                 .with_access_key_id(access_key_id)
-                .with_secret_access_key(secret.ok_or_else(|| {
-                    PullError::source(
-                        &config.name,
-                        "no secret access key in the OS keyring (secondread source set-secret NAME)",
-                    )
-                })?)
+                .with_secret_access_key(secret)
                 .with_virtual_hosted_style_request(*virtual_hosted)
                 .with_client_options(client)
                 .with_retry(RetryConfig {
@@ -139,27 +169,54 @@ pub fn open_store(
                     retry_timeout: Duration::from_secs(60),
                 });
             if let Some(endpoint) = endpoint {
-                if endpoint.starts_with("http://") && !is_loopback(endpoint) {
-                    return Err(PullError::source(
-                        &config.name,
-                        format!("{endpoint} is not HTTPS; plain HTTP is allowed on loopback only"),
-                    ));
-                }
                 builder = builder
                     .with_endpoint(endpoint)
                     .with_allow_http(is_loopback(endpoint));
             }
-            Arc::new(LimitStore::new(
-                builder.build().map_err(fail)?,
-                config.concurrency.max(1),
-            ))
+            let endpoint = endpoint
+                .clone()
+                .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+            let url = endpoint
+                .parse()
+                .map_err(|e| refuse(format!("the endpoint {endpoint} is not a URL: {e}")))?;
+            let style = if *virtual_hosted {
+                rusty_s3::UrlStyle::VirtualHost
+            } else {
+                rusty_s3::UrlStyle::Path
+            };
+            let lister = S3Lister {
+                bucket: rusty_s3::Bucket::new(url, style, bucket.clone(), region.clone()).map_err(
+                    |e| {
+                        refuse(format!(
+                            "the endpoint {endpoint} cannot hold the bucket: {e}"
+                        ))
+                    },
+                )?,
+                credentials: rusty_s3::Credentials::new(access_key_id.clone(), secret.to_owned()),
+                http: http
+                    .build()
+                    .map_err(|e| refuse(format!("cannot set up HTTPS: {e}")))?,
+            };
+            Remote {
+                objects: Arc::new(LimitStore::new(
+                    builder.build().map_err(fail)?,
+                    config.concurrency.max(1),
+                )),
+                lister: Arc::new(Lister::S3(lister)),
+            }
         }
-        SourceLocation::Folder { path } => Arc::new(LimitStore::new(
-            LocalFileSystem::new_with_prefix(path).map_err(fail)?,
-            config.concurrency.max(1),
-        )),
+        SourceLocation::Folder { path } => {
+            let objects: Arc<dyn ObjectStore> = Arc::new(LimitStore::new(
+                LocalFileSystem::new_with_prefix(path).map_err(fail)?,
+                config.concurrency.max(1),
+            ));
+            Remote {
+                lister: Arc::new(Lister::Store(objects.clone())),
+                objects,
+            }
+        }
     };
-    Ok(store)
+    Ok(remote)
 }
 
 #[cfg(test)]

@@ -25,11 +25,16 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     let store = open_store(&config, Some("secret")).unwrap();
 
     let (a, b) = (b"first image".as_slice(), b"second image".as_slice());
-    put(&store, "clinic-a/b1/a.png", a).await;
-    put(&store, "clinic-a/b1/b.png", b).await;
-    put(&store, "clinic-a/b1/tampered.png", b"bytes that changed").await;
+    put(store.objects(), "clinic-a/b1/a.png", a).await;
+    put(store.objects(), "clinic-a/b1/b.png", b).await;
     put(
-        &store,
+        store.objects(),
+        "clinic-a/b1/tampered.png",
+        b"bytes that changed",
+    )
+    .await;
+    put(
+        store.objects(),
         "clinic-a/b1/batch.json",
         &manifest(
             "clinic-a",
@@ -44,12 +49,17 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
         ),
     )
     .await;
-    put(&store, "clinic-b/loose/scan.jpg", b"no manifest here").await;
-    put(&store, "clinic-b/loose/readme.txt", b"ignored").await;
+    put(
+        store.objects(),
+        "clinic-b/loose/scan.jpg",
+        b"no manifest here",
+    )
+    .await;
+    put(store.objects(), "clinic-b/loose/readme.txt", b"ignored").await;
 
     let data = tempfile::tempdir().unwrap();
     let catalog = open_catalog(data.path());
-    let first = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
+    let first = pull_all(&store, &config, &catalog).await.unwrap();
     assert_eq!(first.recorded.batches, 2);
     assert_eq!(first.recorded.added, 6);
     assert_eq!(first.fetched, 3, "a.png, b.png and scan.jpg");
@@ -59,7 +69,7 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     assert!(!data.path().parent().unwrap().join("escape.png").exists());
 
     // A second pull downloads nothing the cache already holds.
-    let second = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
+    let second = pull_all(&store, &config, &catalog).await.unwrap();
     assert_eq!(second.recorded.added, 0);
     assert_eq!(
         (second.fetched, second.cached),
@@ -69,9 +79,9 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
 
     // A changed object with its new checksum is fetched again and recorded as changed.
     let b2 = b"second image, retaken".as_slice();
-    put(&store, "clinic-a/b1/b.png", b2).await;
+    put(store.objects(), "clinic-a/b1/b.png", b2).await;
     put(
-        &store,
+        store.objects(),
         "clinic-a/b1/batch.json",
         &manifest(
             "clinic-a",
@@ -84,7 +94,7 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     )
     .await;
     let third = pull(
-        store.as_ref(),
+        &store,
         &config,
         &catalog,
         &PullOptions {
@@ -102,6 +112,58 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_no_request_can_name_fail_alone_and_the_rest_of_their_batch_is_pulled() {
+    let moto = start_moto();
+    let config = moto_config(&moto);
+    let store = open_store(&config, Some("secret")).unwrap();
+
+    let image = b"a clean capture".as_slice();
+    put_batch(store.objects(), "clinic-a", "b1", &[("a.png", image)]).await;
+    // The longest key S3 allows, 1,024 bytes, is an ordinary key.
+    let long = format!("{}.png", "l".repeat(1024 - "clinic-a/loose/".len() - 4));
+    put(store.objects(), "clinic-a/loose/scan.jpg", b"no manifest").await;
+    put(store.objects(), &format!("clinic-a/loose/{long}"), image).await;
+    // Keys S3 stores but object_store's path cannot hold; moto keeps them as written.
+    for key in [
+        "clinic-a/b1/../escape.png",
+        "clinic-a/loose/../escape.png",
+        "clinic-a/loose/./dot.png",
+        "clinic-a/loose//double.png",
+        "clinic-a/loose/folder/",
+        "clinic-a/loose/bell%07.png",
+        "clinic-a//stray.png",
+        "%01tenant/b/x.png",
+    ] {
+        raw_request(moto.port, "PUT", &format!("/{BUCKET}/{key}"));
+    }
+
+    let data = tempfile::tempdir().unwrap();
+    let catalog = open_catalog(data.path());
+    let report = pull_all(&store, &config, &catalog).await.unwrap();
+
+    assert_eq!(
+        report.recorded.batches, 2,
+        "b1 and loose, the odd names skipped"
+    );
+    assert_eq!(report.fetched, 3, "a.png, scan.jpg and the long key");
+    let mut failed: Vec<(String, String)> = errors(&catalog);
+    failed.sort();
+    let keys: Vec<&str> = failed.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["../escape.png", "./dot.png", "/double.png", "bell\u{7}.png"],
+        "{failed:?}"
+    );
+    assert!(failed[0].1.contains("'..'"), "{failed:?}");
+    assert!(failed[3].1.contains("control characters"), "{failed:?}");
+    assert!(!data.path().parent().unwrap().join("escape.png").exists());
+
+    // The next pull finds the same: nothing refetched, nothing newly broken.
+    let again = pull_all(&store, &config, &catalog).await.unwrap();
+    assert_eq!((again.fetched, again.cached), (0, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_server_is_a_clear_error_naming_the_source() {
     let moto = start_moto();
     let config = moto_config(&moto);
@@ -110,13 +172,15 @@ async fn a_stopped_server_is_a_clear_error_naming_the_source() {
     let data = tempfile::tempdir().unwrap();
     let catalog = open_catalog(data.path());
     let started = Instant::now();
-    let err = pull_all(store.as_ref(), &config, &catalog)
-        .await
-        .unwrap_err();
+    let err = pull_all(&store, &config, &catalog).await.unwrap_err();
     assert!(matches!(err, PullError::Source { .. }), "{err}");
     assert!(
         err.to_string().starts_with("source 'clinic-minio'"),
         "{err}"
+    );
+    assert!(
+        !err.to_string().contains("Signature"),
+        "no signed URL in a message: {err}"
     );
     assert!(
         started.elapsed() < Duration::from_secs(90),
@@ -163,7 +227,7 @@ async fn slowdowns_and_dropped_connections_are_retried_and_a_deleted_object_fail
         .iter()
         .map(|(k, b)| (k.as_str(), b.as_slice()))
         .collect();
-    put_batch(&direct, "clinic-a", "b1", &refs).await;
+    put_batch(direct.objects(), "clinic-a", "b1", &refs).await;
 
     let proxy = FaultProxy::start(
         moto.port,
@@ -177,7 +241,7 @@ async fn slowdowns_and_dropped_connections_are_retried_and_a_deleted_object_fail
     let store = open_store(&config, Some("secret")).unwrap();
     let data = tempfile::tempdir().unwrap();
     let catalog = open_catalog(data.path());
-    let report = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
+    let report = pull_all(&store, &config, &catalog).await.unwrap();
 
     assert_eq!(report.fetched, 5, "{:?}", report.recorded.failed);
     assert_eq!(
@@ -217,9 +281,7 @@ async fn a_missing_bucket_names_the_source_and_the_bucket_without_retrying() {
     let data = tempfile::tempdir().unwrap();
     let catalog = open_catalog(data.path());
     let started = Instant::now();
-    let err = pull_all(store.as_ref(), &config, &catalog)
-        .await
-        .unwrap_err();
+    let err = pull_all(&store, &config, &catalog).await.unwrap_err();
     let message = err.to_string();
     assert!(message.starts_with("source 'clinic-minio'"), "{message}");
     assert!(
@@ -242,12 +304,12 @@ async fn large_objects_arrive_whole_through_parallel_ranged_gets() {
     let big: Vec<u8> = (0..13 * 1024 * 1024u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    put_batch(&store, "clinic-a", "ct", &[("volume.dcm", &big)]).await;
+    put_batch(store.objects(), "clinic-a", "ct", &[("volume.dcm", &big)]).await;
     let data = tempfile::tempdir().unwrap();
     let catalog = open_catalog(data.path());
     let progress = PullProgress::default();
     let report = pull(
-        store.as_ref(),
+        &store,
         &config,
         &catalog,
         &PullOptions::default(),
@@ -279,16 +341,21 @@ async fn objects_without_checksums_are_not_fetched_again_until_their_etag_change
     let moto = start_moto();
     let config = moto_config(&moto);
     let store = open_store(&config, Some("secret")).unwrap();
-    put(&store, "clinic-b/loose/one.jpg", b"first photo").await;
-    put(&store, "clinic-b/loose/two.jpg", b"second photo").await;
+    put(store.objects(), "clinic-b/loose/one.jpg", b"first photo").await;
+    put(store.objects(), "clinic-b/loose/two.jpg", b"second photo").await;
     let data = tempfile::tempdir().unwrap();
     let catalog = open_catalog(data.path());
-    let first = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
+    let first = pull_all(&store, &config, &catalog).await.unwrap();
     assert_eq!(first.fetched, 2);
-    let second = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
+    let second = pull_all(&store, &config, &catalog).await.unwrap();
     assert_eq!((second.fetched, second.cached), (0, 2));
-    put(&store, "clinic-b/loose/two.jpg", b"second photo, retaken").await;
-    let third = pull_all(store.as_ref(), &config, &catalog).await.unwrap();
+    put(
+        store.objects(),
+        "clinic-b/loose/two.jpg",
+        b"second photo, retaken",
+    )
+    .await;
+    let third = pull_all(&store, &config, &catalog).await.unwrap();
     assert_eq!((third.fetched, third.cached), (1, 1));
     assert_eq!(third.recorded.changed, 1);
 }
@@ -300,8 +367,8 @@ async fn batches_that_would_pass_the_cache_quota_stay_in_the_bucket() {
     let store = open_store(&config, Some("secret")).unwrap();
     let small = vec![7u8; 10_000];
     let large = vec![9u8; 60_000];
-    put_batch(&store, "clinic-a", "a-small", &[("s.png", &small)]).await;
-    put_batch(&store, "clinic-a", "b-large", &[("l.png", &large)]).await;
+    put_batch(store.objects(), "clinic-a", "a-small", &[("s.png", &small)]).await;
+    put_batch(store.objects(), "clinic-a", "b-large", &[("l.png", &large)]).await;
     let data = tempfile::tempdir().unwrap();
     let catalog = open_catalog(data.path());
     let options = PullOptions {
@@ -309,7 +376,7 @@ async fn batches_that_would_pass_the_cache_quota_stay_in_the_bucket() {
         ..PullOptions::default()
     };
     let report = pull(
-        store.as_ref(),
+        &store,
         &config,
         &catalog,
         &options,
@@ -337,25 +404,40 @@ async fn models_in_the_bucket_are_installed_when_their_sha256_checks_out() {
     let onnx = std::fs::read(demo.join("model.onnx")).unwrap();
     let manifest_text = std::fs::read_to_string(demo.join("model.toml")).unwrap();
     put(
-        &store,
+        store.objects(),
         "models/demo-spots/model.toml",
         manifest_text.as_bytes(),
     )
     .await;
-    put(&store, "models/demo-spots/model.onnx", &onnx).await;
+    put(store.objects(), "models/demo-spots/model.onnx", &onnx).await;
     // A model whose file is not the one its manifest names.
     let forged = manifest_text.replace("id = \"demo-spots\"", "id = \"forged\"");
-    put(&store, "models/forged/model.toml", forged.as_bytes()).await;
-    put(&store, "models/forged/model.onnx", b"not the model").await;
+    put(
+        store.objects(),
+        "models/forged/model.toml",
+        forged.as_bytes(),
+    )
+    .await;
+    put(
+        store.objects(),
+        "models/forged/model.onnx",
+        b"not the model",
+    )
+    .await;
     // A folder whose manifest names another model, and a "manifest" too large to be one.
     put(
-        &store,
+        store.objects(),
         "models/other-name/model.toml",
         manifest_text.as_bytes(),
     )
     .await;
-    put(&store, "models/huge/model.toml", &vec![b'#'; 100 * 1024]).await;
-    put(&store, "clinic-a/b1/a.png", b"an image").await;
+    put(
+        store.objects(),
+        "models/huge/model.toml",
+        &vec![b'#'; 100 * 1024],
+    )
+    .await;
+    put(store.objects(), "clinic-a/b1/a.png", b"an image").await;
 
     let data = tempfile::tempdir().unwrap();
     let models = data.path().join("models");
@@ -365,7 +447,7 @@ async fn models_in_the_bucket_are_installed_when_their_sha256_checks_out() {
         ..PullOptions::default()
     };
     let progress = PullProgress::default();
-    let run = || pull(store.as_ref(), &config, &catalog, &options, &progress);
+    let run = || pull(&store, &config, &catalog, &options, &progress);
     let first = run().await.unwrap();
     let outcome = |report: &sr_pull::PullReport, id: &str| {
         report
@@ -406,7 +488,12 @@ async fn models_in_the_bucket_are_installed_when_their_sha256_checks_out() {
 
     // A new version replaces the installed one whole.
     let v2 = manifest_text.replace("version = \"1.0.0\"", "version = \"1.1.0\"");
-    put(&store, "models/demo-spots/model.toml", v2.as_bytes()).await;
+    put(
+        store.objects(),
+        "models/demo-spots/model.toml",
+        v2.as_bytes(),
+    )
+    .await;
     let third = run().await.unwrap();
     assert_eq!(outcome(&third, "demo-spots"), ModelOutcome::Installed);
     assert_eq!(

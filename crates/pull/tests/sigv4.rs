@@ -55,9 +55,7 @@ async fn a_signed_pull_works_and_a_wrong_secret_is_refused_without_a_retry_storm
 
     let wrong = open_store(&config, Some("not-the-secret")).unwrap();
     let started = Instant::now();
-    let err = pull_all(wrong.as_ref(), &config, &catalog)
-        .await
-        .unwrap_err();
+    let err = pull_all(&wrong, &config, &catalog).await.unwrap_err();
     assert!(matches!(err, PullError::Source { .. }), "{err}");
     assert!(err.to_string().starts_with("source 'signed-s3'"), "{err}");
     assert!(
@@ -67,7 +65,7 @@ async fn a_signed_pull_works_and_a_wrong_secret_is_refused_without_a_retry_storm
     );
 
     let right = open_store(&config, Some(SECRET)).unwrap();
-    let report = pull_all(right.as_ref(), &config, &catalog).await.unwrap();
+    let report = pull_all(&right, &config, &catalog).await.unwrap();
     assert_eq!((report.recorded.added, report.fetched), (1, 1));
     assert!(
         report.recorded.failed.is_empty(),

@@ -126,9 +126,7 @@ async fn a_private_ca_is_refused_until_its_bundle_is_configured() {
     let catalog = open_catalog(data.path());
     let untrusted = open_store(&config, Some("secret")).unwrap();
     let started = Instant::now();
-    let err = pull_all(untrusted.as_ref(), &config, &catalog)
-        .await
-        .unwrap_err();
+    let err = pull_all(&untrusted, &config, &catalog).await.unwrap_err();
     let message = format!("{err:?}");
     assert!(
         err.to_string().starts_with("source 'clinic-minio'"),
@@ -166,7 +164,7 @@ async fn a_private_ca_is_refused_until_its_bundle_is_configured() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    put_batch(&trusted, "clinic-a", "b1", &[("one.png", image)]).await;
-    let report = pull_all(trusted.as_ref(), &config, &catalog).await.unwrap();
+    put_batch(trusted.objects(), "clinic-a", "b1", &[("one.png", image)]).await;
+    let report = pull_all(&trusted, &config, &catalog).await.unwrap();
     assert_eq!(report.fetched, 1, "{:?}", report.recorded.failed);
 }

@@ -15,7 +15,9 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 use sr_catalog::{BatchKind, Catalog, ItemState, Role, WorklistQuery};
-use sr_pull::{PullError, PullOptions, PullProgress, PullReport, SourceConfig, SourceLocation};
+use sr_pull::{
+    PullError, PullOptions, PullProgress, PullReport, Remote, SourceConfig, SourceLocation,
+};
 
 /// A server process of the test's own, killed when dropped.
 pub struct Server {
@@ -183,7 +185,7 @@ pub fn open_catalog(dir: &std::path::Path) -> Mutex<Catalog> {
 
 /// A whole pull with fresh progress counters.
 pub async fn pull_all(
-    store: &dyn ObjectStore,
+    store: &Remote,
     config: &SourceConfig,
     catalog: &Mutex<Catalog>,
 ) -> Result<PullReport, PullError> {
