@@ -29,7 +29,8 @@ const SHOWN: &[(&str, dicom_object::Tag)] = &[
     ("Manufacturer", tags::MANUFACTURER),
 ];
 
-fn open(reader: Reader<'_>) -> Result<DefaultDicomObject, DecodeError> {
+fn open(mut reader: Reader<'_>) -> Result<DefaultDicomObject, DecodeError> {
+    crate::dicom_lengths::check(&mut reader)?;
     OpenFileOptions::new()
         .read_preamble(ReadPreamble::Auto)
         .from_reader(reader)

@@ -4,6 +4,7 @@
 //! viewer can window it without another round trip; colour comes out as RGBA.
 
 mod dicom;
+mod dicom_lengths;
 mod pdf;
 mod raster;
 mod tiff_pages;
@@ -106,6 +107,8 @@ pub enum DecodeError {
     NoSuchFrame { index: u32, count: u32 },
     #[error("unsupported {0}")]
     Unsupported(String),
+    #[error("the file is damaged: its decoder gave up ({0})")]
+    DecoderFailed(String),
 }
 
 /// A file's bytes, readable and seekable (PDFium reads a document in pieces).
@@ -170,12 +173,12 @@ impl Decoder {
         source: &(impl Source + ?Sized),
         format: Format,
     ) -> Result<Probe, DecodeError> {
-        match format {
+        contained(|| match format {
             Format::Dicom => dicom::probe(source.open()?, &self.config),
             Format::Jpeg | Format::Png => raster::probe(source, &self.config),
             Format::Tiff => tiff_pages::probe(source.open()?, &self.config),
             Format::Pdf => pdf::probe(source.open()?, &self.config),
-        }
+        })
     }
 
     pub fn frame(
@@ -184,7 +187,7 @@ impl Decoder {
         format: Format,
         index: u32,
     ) -> Result<Frame, DecodeError> {
-        match format {
+        contained(|| match format {
             Format::Dicom => dicom::frame(source.open()?, index, &self.config),
             Format::Jpeg | Format::Png => {
                 check_index(index, 1)?;
@@ -192,7 +195,7 @@ impl Decoder {
             }
             Format::Tiff => tiff_pages::frame(source, index, &self.config),
             Format::Pdf => pdf::frame(source.open()?, index, &self.config),
-        }
+        })
     }
 
     /// How many pages or frames the file has; for PDFs without rendering one.
@@ -202,7 +205,7 @@ impl Decoder {
         format: Format,
     ) -> Result<u32, DecodeError> {
         match format {
-            Format::Pdf => pdf::page_count(source.open()?, &self.config),
+            Format::Pdf => contained(|| pdf::page_count(source.open()?, &self.config)),
             other => self.probe(source, other).map(|p| p.frames),
         }
     }
@@ -215,10 +218,24 @@ impl Decoder {
         index: u32,
     ) -> Result<Option<TextLayer>, DecodeError> {
         match format {
-            Format::Pdf => pdf::text_layer(source.open()?, index, &self.config),
+            Format::Pdf => contained(|| pdf::text_layer(source.open()?, index, &self.config)),
             _ => Ok(None),
         }
     }
+}
+
+/// Runs a decoder on a file's untrusted bytes. A panic in a third-party decoder (seen
+/// in dicom-rs's JPEG 2000 adapter on a damaged codestream) becomes this file's error
+/// instead of taking the caller's thread, and whatever it held, down with it.
+fn contained<T>(decode: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no reason given".into());
+        Err(DecodeError::DecoderFailed(why))
+    })
 }
 
 pub(crate) fn check_index(index: u32, count: u32) -> Result<(), DecodeError> {
