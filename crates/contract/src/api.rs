@@ -109,3 +109,57 @@ pub struct ApiError {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uuids: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::check_verdict;
+
+    /// A batch as a workstation sends it, with each kind of decision.
+    const BATCH: &str = r#"{"verdicts": [
+        {"uuid": "0190a0c8-0000-7000-8000-000000000001",
+         "item": {"tenant": "clinic-a", "batch": "b1", "key": "cr-0001.dcm", "sha256": "ab"},
+         "kind": "diagnosis", "decision": "agree", "ai": {"id": "demo-spots", "version": "1.0.0"},
+         "note": "looks right", "reviewer": {"subject": "s-1", "username": "drew"},
+         "role": "doctor", "decided_at": "2026-12-07T10:00:00Z", "time_spent_ms": 1200,
+         "supersedes": null},
+        {"uuid": "0190a0c8-0000-7000-8000-000000000002",
+         "item": {"tenant": "clinic-a", "batch": "b2", "key": "doc.pdf", "sha256": "cd"},
+         "kind": "coding", "decision": {"accepted": ["E11.9"], "rejected": ["I10"]}, "ai": null,
+         "note": "", "reviewer": {"subject": "s-2", "username": "cora"},
+         "role": "coder", "decided_at": "2026-12-07T10:01:00Z", "time_spent_ms": 900,
+         "supersedes": null, "acknowledges": "0190a0c8-0000-7000-8000-000000000009"}]}"#;
+
+    /// The platform's answer, as a workstation reads it.
+    const ANSWERS: &str = r#"{"results": [
+        {"uuid": "0190a0c8-0000-7000-8000-000000000001", "status": "accepted"},
+        {"uuid": "0190a0c8-0000-7000-8000-000000000002", "status": "duplicate"}]}"#;
+
+    #[test]
+    fn the_examples_are_read() {
+        let batch: VerdictBatch = serde_json::from_str(BATCH).unwrap();
+        assert_eq!(batch.verdicts.len(), 2);
+        batch.verdicts.iter().try_for_each(check_verdict).unwrap();
+        let answers: VerdictAnswers = serde_json::from_str(ANSWERS).unwrap();
+        assert_eq!(answers.results.len(), 2);
+    }
+
+    proptest::proptest! {
+        /// The platform's side: a damaged body is read or refused, and what is read is
+        /// checked against the limits, never a panic.
+        #[test]
+        fn a_damaged_verdict_batch_is_read_or_refused(text in sr_damage::damaged_text(BATCH)) {
+            if let Ok(batch) = serde_json::from_str::<VerdictBatch>(&text) {
+                for verdict in &batch.verdicts {
+                    let _within_limits = check_verdict(verdict).is_ok();
+                }
+            }
+        }
+
+        /// The workstation's side: a damaged answer is read or refused, never a panic.
+        #[test]
+        fn a_damaged_answer_is_read_or_refused(text in sr_damage::damaged_text(ANSWERS)) {
+            let _answers = serde_json::from_str::<VerdictAnswers>(&text).is_ok();
+        }
+    }
+}

@@ -135,4 +135,18 @@ mod tests {
             BATCH_MAX
         );
     }
+
+    proptest::proptest! {
+        /// A note passes exactly when it is within the limit and holds no NUL, whatever
+        /// its script: the rule the API, the engine and the form all apply.
+        #[test]
+        fn a_note_passes_exactly_when_within_the_limit(
+            note in r"(\PC|\x00){0,40}",
+            padding in 1960..2040usize,
+        ) {
+            let note = format!("{note}{}", "ä".repeat(padding));
+            let within = note.chars().count() <= NOTE_MAX_CHARS && !note.contains('\0');
+            proptest::prop_assert_eq!(check_note(&note).is_ok(), within);
+        }
+    }
 }

@@ -98,27 +98,27 @@ macro_rules! damaged_files_of {
 }
 
 damaged_files_of!(
-    dicom,
+    a_damaged_dicom_is_decoded_or_refused,
     "clinic-a/2026-11-20-cr-0001/nm-0009.dcm",
     Format::Dicom
 );
 damaged_files_of!(
-    jpeg,
+    a_damaged_jpeg_is_decoded_or_refused,
     "clinic-b/2026-11-22-photo-0004/microaneurysms-blurred.jpg",
     Format::Jpeg
 );
 damaged_files_of!(
-    png,
+    a_damaged_png_is_decoded_or_refused,
     "clinic-b/2026-11-22-photo-0004/microaneurysms-overexposed.png",
     Format::Png
 );
 damaged_files_of!(
-    tiff,
+    a_damaged_tiff_is_decoded_or_refused,
     "hospital-c/2026-11-25-scans-0007/scan-0004.tif",
     Format::Tiff
 );
 damaged_files_of!(
-    pdf,
+    a_damaged_pdf_is_decoded_or_refused,
     "clinic-a/2026-11-24-docs-0006/doc-0006.pdf",
     Format::Pdf
 );

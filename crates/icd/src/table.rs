@@ -141,15 +141,18 @@ static CODE_QUERY: LazyLock<Regex> =
 
 /// Normalises a typed code to the table's form: upper case, dot after the category.
 pub fn normalise_code(typed: &str) -> String {
-    let bare: String = typed
+    let bare: Vec<char> = typed
         .chars()
         .filter(|c| *c != '.')
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    if bare.len() > 3 {
-        format!("{}.{}", &bare[..3], &bare[3..])
+    // Split by characters, not bytes: what a coder types may be in any script.
+    let (category, rest) = bare.split_at(bare.len().min(3));
+    let category: String = category.iter().collect();
+    if rest.is_empty() {
+        category
     } else {
-        bare
+        format!("{category}.{}", rest.iter().collect::<String>())
     }
 }
 
@@ -417,4 +420,18 @@ pub struct Term {
     pub billable: bool,
     /// bm25: lower is better.
     pub rank: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_code;
+
+    #[test]
+    fn typed_codes_take_the_tables_form_in_any_script() {
+        assert_eq!(normalise_code("e119"), "E11.9");
+        assert_eq!(normalise_code("E11.9"), "E11.9");
+        assert_eq!(normalise_code("i1"), "I1");
+        // Found by the property test: a byte split cut 'é' in two.
+        assert_eq!(normalise_code("ééé1"), "ééé.1");
+    }
 }

@@ -141,3 +141,16 @@ fn a_file_that_is_not_a_table_is_refused() {
     );
     assert!(!dir.path().join("out.sqlite").exists());
 }
+
+proptest::proptest! {
+    /// Whatever a coder types in the code field or the search box (any script, FTS5's
+    /// own syntax, stray dots) is answered, with hits or none: never an error or a panic.
+    #[test]
+    fn whatever_a_coder_types_is_answered(
+        typed in r#"\PC{0,24}|[A-Za-z][0-9][0-9A-Za-z.]{0,6}|[a-z "*()^:+.-]{0,24}|(NEAR|AND|OR|NOT) \w{0,8}"#
+    ) {
+        let table = table();
+        table.search(&typed, 10).unwrap();
+        table.get(&typed).unwrap();
+    }
+}

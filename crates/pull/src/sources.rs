@@ -74,7 +74,12 @@ impl SourcesFile {
                 )));
             }
         };
-        let mut file: SourcesFile = toml::from_str(&text).map_err(|e| {
+        Self::parse(&text, path)
+    }
+
+    /// Reads the text of the sources file at `path` (named in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, PullError> {
+        let mut file: SourcesFile = toml::from_str(text).map_err(|e| {
             PullError::Config(format!(
                 "the sources file {} is invalid: {e}",
                 path.display()
@@ -143,28 +148,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sources.toml");
         assert!(SourcesFile::load(&path).unwrap().sources.is_empty());
-        std::fs::write(
-            &path,
-            r#"
-[cache]
-quota_gib = 0.5
-
-[[source]]
-name = "clinic"
-type = "s3"
-endpoint = "https://minio.clinic.example"
-region = "eu-west-1"
-bucket = "captures"
-access_key_id = "AKIA"
-ca_bundle = "/etc/ssl/clinic-ca.pem"
-
-[[source]]
-name = "scans"
-type = "folder"
-path = "/srv/scans"
-"#,
-        )
-        .unwrap();
+        std::fs::write(&path, EXAMPLE).unwrap();
         let file = SourcesFile::load(&path).unwrap();
         assert_eq!(file.cache.quota_bytes(), Some(512 * 1024 * 1024));
         assert_eq!(
@@ -179,5 +163,38 @@ path = "/srv/scans"
         twice.sources.push(file.sources[0].clone());
         assert!(twice.save(&path).is_err());
         assert!(find_source(&path, "nowhere").is_err());
+    }
+
+    const EXAMPLE: &str = r#"
+[cache]
+quota_gib = 0.5
+poll_minutes = 15
+
+[[source]]
+name = "clinic"
+type = "s3"
+endpoint = "https://minio.clinic.example"
+region = "eu-west-1"
+bucket = "captures"
+access_key_id = "AKIA"
+tenants = ["clinic-a"]
+ca_bundle = "/etc/ssl/clinic-ca.pem"
+
+[[source]]
+name = "scans"
+type = "folder"
+path = "/srv/scans"
+"#;
+
+    proptest::proptest! {
+        /// An admin's damaged sources file is refused with a reason, never a panic.
+        #[test]
+        fn a_damaged_sources_file_is_read_or_refused(
+            text in sr_damage::damaged_text(EXAMPLE)
+        ) {
+            if let Ok(file) = SourcesFile::parse(&text, Path::new("sources.toml")) {
+                file.check().unwrap();
+            }
+        }
     }
 }
