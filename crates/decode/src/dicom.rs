@@ -54,8 +54,40 @@ fn geometry(
     let cols =
         int(obj, tags::COLUMNS).ok_or_else(|| DecodeError::Dicom("no Columns attribute".into()))?;
     check_size(cols.into(), rows.into(), config)?;
+    check_codestreams(obj, cols, rows)?;
     let frames = int(obj, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1);
     Ok((cols, rows, frames))
+}
+
+/// A JPEG 2000 codestream states its own size (its SIZ marker), and OpenJPEG allocates
+/// for that size rather than the file's Rows and Columns: a damaged one made it take
+/// gigabytes, and a size unlike the frame's panicked dicom-rs. Each frame's codestream
+/// must be the size the file says.
+fn check_codestreams(obj: &DefaultDicomObject, cols: u32, rows: u32) -> Result<(), DecodeError> {
+    let Some(fragments) = obj
+        .get(tags::PIXEL_DATA)
+        .and_then(|e| e.value().fragments())
+    else {
+        return Ok(());
+    };
+    for fragment in fragments {
+        // SOC then SIZ: a frame's first fragment; the others carry no header.
+        if fragment.get(..4) != Some(&[0xFF, 0x4F, 0xFF, 0x51][..]) {
+            continue;
+        }
+        let at = |offset: usize| {
+            fragment
+                .get(offset..offset + 4)
+                .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let (width, height) = (at(8).saturating_sub(at(16)), at(12).saturating_sub(at(20)));
+        if (width, height) != (cols, rows) {
+            return Err(DecodeError::Dicom(format!(
+                "its JPEG 2000 image is {width}×{height} pixels, but the file says {cols}×{rows}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 pub fn probe(reader: Reader<'_>, config: &DecodeConfig) -> Result<Probe, DecodeError> {

@@ -15,6 +15,7 @@ use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry
 
 use crate::DecodeError;
 
+const GROUP_LENGTH: Tag = Tag(0x0002, 0x0000);
 const TRANSFER_SYNTAX: Tag = Tag(0x0002, 0x0010);
 const EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1";
 /// The longest a transfer syntax UID can be.
@@ -68,11 +69,24 @@ fn walk(reader: &mut (impl Read + Seek), size: u64) -> Result<(), DecodeError> {
             continue;
         }
         fits(&header.tag, decoder.position(), len, size)?;
-        if decoder.skip_bytes(len).is_err() {
+        if decoder.skip_bytes(consumed(header.vr(), len)).is_err() {
             return Ok(());
         }
     }
     Ok(())
+}
+
+/// The bytes dicom-rs reads of a value: numbers are read whole, so a length that is
+/// not a multiple of the number's width leaves the rest to be read as the next header.
+/// The walk must stay where dicom-rs will be, or it checks headers dicom-rs never reads.
+fn consumed(vr: VR, len: u32) -> u32 {
+    let width = match vr {
+        VR::US | VR::OW | VR::SS => 2,
+        VR::AT | VR::FL | VR::OF | VR::SL | VR::UL | VR::OL => 4,
+        VR::FD | VR::OD | VR::SV | VR::UV | VR::OV => 8,
+        _ => 1,
+    };
+    len - len % width
 }
 
 /// Where the meta group starts: after the 128-byte preamble and "DICM", or after a
@@ -96,8 +110,10 @@ fn meta_start(reader: &mut impl Read) -> Result<Option<u64>, DecodeError> {
 }
 
 /// Checks the meta group (always explicit VR little endian, whatever the data set's
-/// syntax), which starts at `start`; gives where the data set starts and its transfer
-/// syntax UID, or `None` where dicom-rs is left to say what is wrong.
+/// syntax), which starts at `start`, read as dicom-rs reads it: its first element gives
+/// its length, and elements are read until that many bytes are, whatever their tags.
+/// Gives where the data set starts and its transfer syntax UID, or `None` where dicom-rs
+/// refuses the file anyway.
 fn read_meta(
     reader: &mut impl Read,
     start: u64,
@@ -109,19 +125,27 @@ fn read_meta(
     let Ok(mut meta) = StatefulDecoder::new_with_ts(reader, explicit, 0) else {
         return Ok(None);
     };
+    let mut group_length = Vec::new();
+    match meta.decode_header() {
+        Ok(header) if header.tag == GROUP_LENGTH && header.length() == Length(4) => {
+            if meta.read_to_vec(4, &mut group_length).is_err() {
+                return Ok(None);
+            }
+        }
+        _ => return Ok(None),
+    }
+    let group_length = u64::from(u32::from_le_bytes(
+        group_length.try_into().expect("four bytes read"),
+    ));
+    let first = meta.position();
     let mut uid = Vec::new();
-    loop {
-        let before = meta.position();
+    while meta.position() - first < group_length {
         let Ok(header) = meta.decode_header() else {
             return Ok(None);
         };
-        if header.tag.group() != 0x0002 {
-            return Ok(Some((
-                start + before,
-                String::from_utf8_lossy(&uid).into_owned(),
-            )));
-        }
-        let Length(len) = header.length();
+        let Some(len) = header.length().get() else {
+            return Ok(None);
+        };
         fits(&header.tag, start + meta.position(), len, size)?;
         let read = if header.tag == TRANSFER_SYNTAX && len <= UID_MAX {
             meta.read_to_vec(len, &mut uid)
@@ -132,6 +156,10 @@ fn read_meta(
             return Ok(None);
         }
     }
+    Ok(Some((
+        start + meta.position(),
+        String::from_utf8_lossy(&uid).into_owned(),
+    )))
 }
 
 fn fits(tag: &Tag, at: u64, len: u32, size: u64) -> Result<(), DecodeError> {
