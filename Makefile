@@ -281,6 +281,7 @@ bench: deps ui demo-data documents
 	$(PY) tests/bench/infer.py
 	$(call with-keyring,$(PY) tests/bench/pull.py)
 	$(call with-keyring,$(PY) tests/bench/sync.py)
+	$(PY) tests/bench/api_load.py
 	$(PY) tests/bench/ocr.py
 
 clean:
