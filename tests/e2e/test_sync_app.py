@@ -1,7 +1,7 @@
 """The platform session in the real app (WebKitGTK under Xvfb): sign in through the
 system browser (BROWSER is tests/stack/browser.py, an HTTP client filling the realm's
 login form), decide, watch the status bar sync; a conflict shown with the other
-reviewer's decision and kept; sign out."""
+reviewer's decision and kept; a refusal shown with its reason; sign out."""
 
 import json
 import subprocess
@@ -9,7 +9,8 @@ import subprocess
 import pytest
 from conftest import APP, BROWSER_LOGIN, cli
 from test_review import CANVAS, PAINTED
-from test_sync_cli import API_BINARY, decide, imaging_items, login, platform, server_count, sync
+from test_sync_cli import (API_BINARY, as_json, decide, imaging_items, login, platform, run, server_count,
+                           sync)
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +106,34 @@ def test_a_conflict_is_shown_with_their_decision_and_kept_in_the_app(stack, laun
     drew = json.loads(stack.postgres.sql("SELECT body FROM verdicts WHERE body->'reviewer'->>'username' = 'drew'"))
     assert drew["decision"] == "disagree" and drew["acknowledges"]
     subprocess.run([str(APP), "--data-dir", str(drew_dir), "--platform", str(settings), "logout"], check=True,
+                   capture_output=True)
+
+
+def test_a_refused_decision_shows_why_and_holds_back_nothing_in_the_app(stack, launch, tmp_path, shots):
+    """Otto is a doctor of clinic-b only: the platform refuses his decision on a clinic-a
+    item by name (403), takes the next one, and the app says which and why."""
+    settings = stack.platform_toml(tmp_path / "platform.toml")
+    otto_dir = tmp_path / "otto"
+    cli(otto_dir, "import", str(platform.ROOT / "target" / "demo-data"))
+    login(otto_dir, settings, "otto")
+    rows = as_json(run(otto_dir, settings, "items", "--role", "doctor", "--state", "new", "--json"))["rows"]
+    theirs = next(str(r["id"]) for r in rows if r["tenant"] == "clinic-a" and not r["error"])
+    his = next(str(r["id"]) for r in rows if r["tenant"] == "clinic-b" and not r["error"])
+    decide(otto_dir, settings, [theirs], decision="agree")
+    decide(otto_dir, settings, [his], decision="agree")
+    _, report = sync(otto_dir, settings)
+    assert (report["accepted"], report["failed"]) == (1, 1), report
+    assert server_count(stack, "body->'reviewer'->>'username' = 'otto'") == 1
+
+    app = launch(otto_dir, ["--platform", str(settings)])
+    app.wait_until(lambda: app.text("[data-testid=failed]") == "1 refused", "the refusal in the status bar")
+    app.click(f"tr[data-item='{theirs}']")
+    app.keys("Enter")
+    app.wait_for("[data-testid=refusal]")
+    assert app.text("[data-testid=unsynced] h3") == "Refused by the platform"
+    assert "clinic-a" in app.text("[data-testid=refusal]"), app.text("[data-testid=refusal]")
+    shots(app, "refused")
+    subprocess.run([str(APP), "--data-dir", str(otto_dir), "--platform", str(settings), "logout"], check=True,
                    capture_output=True)
 
 

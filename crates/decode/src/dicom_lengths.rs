@@ -3,7 +3,7 @@
 //! dicom-rs sizes each value's buffer by the length its header declares, zeroed, before
 //! reading a byte of it: a damaged or hostile header declaring 4 GB makes it allocate
 //! and touch 4 GB, however short the file. Here every declared length is checked
-//! against the bytes the file holds, skipping values without reading them into memory,
+//! against the bytes the file holds, seeking past values without reading them,
 //! so such a file is refused with the element it names.
 
 use std::io::{Read, Seek, SeekFrom};
@@ -51,7 +51,10 @@ fn walk(reader: &mut (impl Read + Seek), size: u64) -> Result<(), DecodeError> {
         return Ok(());
     };
     let mut in_pixel_data = false;
-    while decoder.position() < size {
+    // Values are passed over by seeking, which the decoder does not count as read: a
+    // large image's pixels are never read (nor decrypted) twice.
+    let mut passed_over = 0;
+    while decoder.position() + passed_over < size {
         let Ok(header) = decoder.decode_header() else {
             return Ok(());
         };
@@ -68,10 +71,13 @@ fn walk(reader: &mut (impl Read + Seek), size: u64) -> Result<(), DecodeError> {
         if descends || header.is_item_delimiter() || header.is_sequence_delimiter() {
             continue;
         }
-        fits(&header.tag, decoder.position(), len, size)?;
-        if decoder.skip_bytes(consumed(header.vr(), len)).is_err() {
+        let at = decoder.position() + passed_over;
+        fits(&header.tag, at, len, size)?;
+        let value = u64::from(consumed(header.vr(), len));
+        if decoder.seek(at + value).is_err() {
             return Ok(());
         }
+        passed_over += value;
     }
     Ok(())
 }
