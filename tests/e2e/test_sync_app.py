@@ -53,7 +53,8 @@ def test_sign_in_review_and_sync_in_the_app(stack, launch, data_dir, tmp_path, s
     assert app.text("[data-testid=pending]") == "0 pending"
     assert "never" not in app.text("[data-testid=last-sync]")
     shots(app, "synced")
-    mine = [v for v in json.loads(cli(data_dir, "verdicts", "--json")) if v["reviewer"]["username"] == "dana"]
+    decided = json.loads(cli(data_dir, "--platform", str(settings), "verdicts", "--json"))
+    mine = [v for v in decided if v["reviewer"]["username"] == "dana"]
     assert len(mine) == 1 and server_count(stack, f"uuid = '{mine[0]['uuid']}'") == 1
 
     # Offline: the API goes away, decisions wait, the bar says why; back, they go.
@@ -110,30 +111,34 @@ def test_a_conflict_is_shown_with_their_decision_and_kept_in_the_app(stack, laun
 
 
 def test_a_refused_decision_shows_why_and_holds_back_nothing_in_the_app(stack, launch, tmp_path, shots):
-    """Otto is a doctor of clinic-b only: the platform refuses his decision on a clinic-a
-    item by name (403), takes the next one, and the app says which and why."""
+    """Otto decides on a clinic-a and a clinic-b item, then the realm takes clinic-a from
+    him: the platform refuses that decision by name (403), takes the other, and the app
+    says which and why, though the refused item is no longer his to open."""
     settings = stack.platform_toml(tmp_path / "platform.toml")
     otto_dir = tmp_path / "otto"
     cli(otto_dir, "import", str(platform.ROOT / "target" / "demo-data"))
-    login(otto_dir, settings, "otto")
-    rows = as_json(run(otto_dir, settings, "items", "--role", "doctor", "--state", "new", "--json"))["rows"]
-    theirs = next(str(r["id"]) for r in rows if r["tenant"] == "clinic-a" and not r["error"])
-    his = next(str(r["id"]) for r in rows if r["tenant"] == "clinic-b" and not r["error"])
-    decide(otto_dir, settings, [theirs], decision="agree")
-    decide(otto_dir, settings, [his], decision="agree")
+    stack.set_tenants("otto", ["clinic-a", "clinic-b"])
+    try:
+        login(otto_dir, settings, "otto")
+        rows = as_json(run(otto_dir, settings, "items", "--role", "doctor", "--state", "new", "--json"))["rows"]
+        theirs = next(r for r in rows if r["tenant"] == "clinic-a" and not r["error"])
+        his = next(str(r["id"]) for r in rows if r["tenant"] == "clinic-b" and not r["error"])
+        decide(otto_dir, settings, [str(theirs["id"])], decision="agree")
+        decide(otto_dir, settings, [his], decision="agree")
+    finally:
+        stack.set_tenants("otto", ["clinic-b"])
     _, report = sync(otto_dir, settings)
     assert (report["accepted"], report["failed"]) == (1, 1), report
     assert server_count(stack, "body->'reviewer'->>'username' = 'otto'") == 1
 
     app = launch(otto_dir, ["--platform", str(settings)])
     app.wait_until(lambda: app.text("[data-testid=failed]") == "1 refused", "the refusal in the status bar")
-    # Opened as a double click on its row opens it (WebDriver finds the row not
-    # interactable under Xvfb).
-    app.script("document.querySelector(arguments[0]).dispatchEvent(new MouseEvent('dblclick', {bubbles: true}))",
-               f"tr[data-item='{theirs}']")
-    app.wait_for("[data-testid=refusal]")
-    assert app.text("[data-testid=unsynced] h3").lower() == "refused by the platform"
-    assert "clinic-a" in app.text("[data-testid=refusal]"), app.text("[data-testid=refusal]")
+    said = app.text("[data-testid=latest-refusal]")
+    assert theirs["key"] in said and "otto does not review for clinic-a" in said, said
+    app.wait_for("[data-testid=hidden]")
+    assert "of clinics you do not review for" in app.text("[data-testid=hidden]")
+    assert not app.find_all(f"tr[data-item='{theirs['id']}']"), "the refused item is not his to open now"
+    assert app.text("[data-testid=tenants]") == "· clinic-b"
     shots(app, "refused")
     subprocess.run([str(APP), "--data-dir", str(otto_dir), "--platform", str(settings), "logout"], check=True,
                    capture_output=True)
@@ -176,7 +181,7 @@ def locks_and_unlocks(stack, launch, data_dir, settings, shots):
     locked_out(app)
     shots(app, "locked")
     app.keys("1")
-    assert json.loads(cli(data_dir, "verdicts", "--json")) == [], "a key behind the lock decided"
+    assert json.loads(cli(data_dir, "--platform", str(settings), "verdicts", "--json")) == [], "a key behind the lock decided"
 
     # Unlocking is a fresh sign-in (the realm asks for the password); the work is kept.
     browser_signs_in_as("dana")

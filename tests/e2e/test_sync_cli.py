@@ -546,6 +546,53 @@ def test_each_cell_of_the_access_table(stack):
     assert granted.json()["status"] == "granted"
 
 
+def test_a_reviewer_sees_decides_and_pulls_only_their_clinics(stack, settings, tmp_path):
+    """Otto reviews for clinic-b alone: on a workstation that holds every clinic's items
+    he is shown, may open and decide, and pulls only clinic-b's, and is told of the rest."""
+    otto_dir = tmp_path / "otto"
+    cli(otto_dir, "import", str(DEMO))
+    everyone = json.loads(cli(otto_dir, "items", "--role", "doctor", "--json"))
+    elsewhere = next(r for r in everyone["rows"] if r["tenant"] == "clinic-a")
+    login(otto_dir, settings, "otto")
+
+    shown = as_json(run(otto_dir, settings, "items", "--role", "doctor", "--json"))
+    assert {r["tenant"] for r in shown["rows"]} == {"clinic-b"}
+    assert {b["tenant"] for b in shown["batches"]} == {"clinic-b"}
+    assert shown["hidden"] == len(everyone["rows"]) - len(shown["rows"]) > 0
+    text = run(otto_dir, settings, "items", "--role", "doctor").stdout
+    assert f"({shown['hidden']} more on this workstation, of clinics you do not review for)" in text
+
+    refused = run(otto_dir, settings, "decide", str(elsewhere["id"]), "--role", "doctor", "--decision", "agree",
+                  "--json")
+    assert refused.returncode != 0
+    error = json.loads(refused.stderr)
+    assert (error["code"], error["message"]) == ("not_permitted", "otto does not review for clinic-a"), error
+    status = as_json(run(otto_dir, settings, "whoami", "--json"))
+    assert (status["session"]["tenants"], status["outbox"]["pending"]) == (["clinic-b"], 0)
+    assert "otto (doctor), for clinic-b" in run(otto_dir, settings, "whoami").stdout
+    # Nor does the demo session, which has no sign-in, open what was reviewed here.
+    demo = subprocess.run([str(APP), "--data-dir", str(otto_dir), "items", "--role", "doctor", "--json"],
+                          capture_output=True, text=True, timeout=60)
+    assert demo.returncode != 0 and json.loads(demo.stderr)["code"] == "not_permitted", demo.stderr
+    assert "the demo does not open" in json.loads(demo.stderr)["message"]
+
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nname = "share"\ntype = "folder"\npath = "{DEMO}"\n')
+    pulled_dir = tmp_path / "otto-pulled"
+    login(pulled_dir, settings, "otto")
+    pulled = as_json(run(pulled_dir, settings, "--sources", str(sources), "pull", "--source", "share", "--json"))
+    assert pulled["not_yours"] == ["clinic-a", "hospital-c"], pulled
+    assert {b.split("/")[0] for b in pulled_batches(pulled_dir, settings)} == {"clinic-b"}
+    said = run(pulled_dir, settings, "--sources", str(sources), "pull", "--source", "share").stdout
+    assert "not pulled, as you do not review for them: clinic-a, hospital-c" in said
+
+
+def pulled_batches(data_dir, settings):
+    rows = as_json(run(data_dir, settings, "items", "--role", "doctor", "--json"))
+    return {f"{b['tenant']}/{b['batch']}" for b in rows["batches"]} | {f"{r['tenant']}/{r['batch']}" for r in
+                                                                        rows["rows"]}
+
+
 @pytest.fixture(scope="module")
 def skewed_stack():
     """Access tokens live 30 s, but the API's clock runs 27 s ahead: at the API a token

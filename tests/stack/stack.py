@@ -205,6 +205,10 @@ class Stack:
     def set_roles(self, username: str, roles: list[str]) -> None:
         self._set_user(username, roles=roles)
 
+    def set_tenants(self, username: str, tenants: list[str]) -> None:
+        """The clinics a user reviews for: their groups, sent in the token's `tenants`."""
+        self._set_user(username, tenants=tenants)
+
     def set_lock_minutes(self, username: str, minutes: int | None) -> None:
         """The realm's idle lock for a user, sent in their access token's `lock_minutes`."""
         self._set_user(username, lock_minutes=minutes)

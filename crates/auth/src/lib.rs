@@ -293,6 +293,7 @@ impl Auth {
                 .unwrap_or_else(|| access.sub.clone()),
             name: id.name().and_then(|n| n.get(None)).map(|n| n.to_string()),
             roles: access.realm_access.roles,
+            tenants: access.tenants,
             lock_minutes: access.lock_minutes,
         };
         self.keep(response, identity).await
@@ -373,6 +374,7 @@ impl Auth {
         }
         let identity = Identity {
             roles: claims.realm_access.roles,
+            tenants: claims.tenants,
             lock_minutes: claims.lock_minutes,
             username: claims
                 .preferred_username

@@ -20,6 +20,11 @@ pub struct Identity {
     pub name: Option<String>,
     /// Every realm role the access token carries.
     pub roles: Vec<String>,
+    /// The tenants (clinics) the token names: only their items are shown and pulled.
+    /// A session kept by a version that did not read them names none, until the next
+    /// token refresh brings them.
+    #[serde(default)]
+    pub tenants: Vec<String>,
     /// The realm's idle lock for this person, if its token carries one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_minutes: Option<u32>,

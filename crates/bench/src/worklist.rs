@@ -50,7 +50,10 @@ fn measure(items: usize, protection: Protection) -> serde_json::Value {
         )
         .expect("import");
     let import_s = setup.elapsed().as_secs_f64();
-    let first = catalog.worklist(&query(None, None)).expect("worklist").rows;
+    let first = catalog
+        .worklist(&query(None, None), &sr_catalog::TenantScope::Every)
+        .expect("worklist")
+        .rows;
     for row in first.iter().take(DECIDED.min(items)) {
         catalog
             .record_verdict(NewVerdict {
@@ -75,7 +78,9 @@ fn measure(items: usize, protection: Protection) -> serde_json::Value {
             _ => query(None, Some(ItemState::Decided)),
         };
         let start = Instant::now();
-        let list = catalog.worklist(&q).expect("worklist");
+        let list = catalog
+            .worklist(&q, &sr_catalog::TenantScope::Every)
+            .expect("worklist");
         timings.push(start.elapsed().as_secs_f64() * 1000.0);
         assert!(!list.rows.is_empty());
     }

@@ -163,6 +163,16 @@ impl Catalog {
             .query_row("SELECT id FROM workstation", [], |r| r.get(0))?)
     }
 
+    /// Whether anyone ever signed in to a platform with this catalogue: it then holds
+    /// a platform's patients, whoever is signed in now.
+    pub fn ever_signed_in(&self) -> Result<bool, CatalogError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = ?1)",
+            [AuditAction::SignedIn.as_str()],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Appends a record to the trail. The previous record is read and the new one
     /// written in one write transaction, so two processes never fork the chain.
     pub fn record_audit(&mut self, event: AuditEvent) -> Result<AuditRecord, CatalogError> {

@@ -18,6 +18,7 @@ mod outbox;
 mod protection;
 mod remote;
 mod retention;
+mod scope;
 mod sealed;
 mod sealing;
 mod verdicts;
@@ -42,6 +43,7 @@ pub use outbox::{OutboxCounts, Settled, Unsynced};
 pub use protection::{Protection, StoreKey};
 pub use remote::RemoteObject;
 pub use retention::{Expired, Purge, retention_cutoff};
+pub use scope::TenantScope;
 pub use sealing::{Sealing, SealingProgress, is_plaintext_sqlite as is_plaintext};
 pub use sr_contract::{
     BatchKind, CodingDecision, Decision, DiagnosisDecision, ItemRef, ModelRef, QualityDecision,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::model::{Format, ItemState};
-use crate::{Catalog, CatalogError};
+use crate::{Catalog, CatalogError, TenantScope};
 use crate::{Decision, Role, Verdict};
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -120,6 +120,9 @@ pub struct Worklist {
     pub counts: StateCounts,
     /// The batches this role can see, for the filters.
     pub batches: Vec<BatchSummary>,
+    /// Items of this role's kind on the workstation from tenants the person does not
+    /// review for: not shown, only counted, so that nobody wonders where they went.
+    pub hidden: u32,
 }
 
 const STATE_SQL: &str = "CASE WHEN i.error IS NOT NULL THEN 'error'
@@ -175,12 +178,25 @@ impl Catalog {
         Ok(counts)
     }
 
-    pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, CatalogError> {
+    /// The role's worklist, of the tenants in `scope` only.
+    pub fn worklist(
+        &self,
+        query: &WorklistQuery,
+        scope: &TenantScope,
+    ) -> Result<Worklist, CatalogError> {
         let kind = query.role.verdict_kind().as_str();
         let batch_kind = query.role.batch_kind().as_str();
         let mut filter = String::from("b.kind = ?2 AND i.purged_at IS NULL");
         let mut args: Vec<Box<dyn ToSql>> =
             vec![Box::new(kind.to_string()), Box::new(batch_kind.to_string())];
+        let tenants = scope.as_json();
+        if let Some(tenants) = &tenants {
+            args.push(Box::new(tenants.clone()));
+            filter.push_str(&format!(
+                " AND b.tenant IN (SELECT value FROM json_each(?{}))",
+                args.len()
+            ));
+        }
         if let Some(tenant) = &query.tenant {
             args.push(Box::new(tenant.clone()));
             filter.push_str(&format!(" AND b.tenant = ?{}", args.len()));
@@ -303,14 +319,15 @@ impl Catalog {
 
         let mut stmt = self.conn.prepare(
             "SELECT b.tenant, b.batch_key, count(i.id) FROM batches b
-             LEFT JOIN items i ON i.batch_id = b.id AND i.purged_at IS NULL WHERE b.kind = ?1
+             LEFT JOIN items i ON i.batch_id = b.id AND i.purged_at IS NULL
+             WHERE b.kind = ?1 AND (?2 IS NULL OR b.tenant IN (SELECT value FROM json_each(?2)))
              GROUP BY b.id
              HAVING count(i.id) > 0
                  OR NOT EXISTS (SELECT 1 FROM items p WHERE p.batch_id = b.id)
              ORDER BY b.tenant, b.batch_key",
         )?;
         let batches = stmt
-            .query_map([batch_kind], |r| {
+            .query_map(rusqlite::params![batch_kind, tenants], |r| {
                 Ok(BatchSummary {
                     tenant: r.get(0)?,
                     batch: r.get(1)?,
@@ -319,10 +336,21 @@ impl Catalog {
             })?
             .collect::<Result<_, _>>()?;
 
+        let hidden = match &tenants {
+            None => 0,
+            Some(tenants) => self.conn.query_row(
+                "SELECT count(*) FROM items i JOIN batches b ON b.id = i.batch_id
+                 WHERE b.kind = ?1 AND i.purged_at IS NULL
+                   AND b.tenant NOT IN (SELECT value FROM json_each(?2))",
+                rusqlite::params![batch_kind, tenants],
+                |r| r.get(0),
+            )?,
+        };
         Ok(Worklist {
             rows: out,
             counts,
             batches,
+            hidden,
         })
     }
 }

@@ -66,15 +66,18 @@ fn fill(catalog: &mut Catalog) -> tempfile::TempDir {
 
 fn rows(catalog: &Catalog) -> Vec<(i64, String)> {
     catalog
-        .worklist(&WorklistQuery {
-            role: Role::Doctor,
-            tenant: None,
-            batch: None,
-            state: None,
-            limit: 100,
-            sort: Default::default(),
-            text: None,
-        })
+        .worklist(
+            &WorklistQuery {
+                role: Role::Doctor,
+                tenant: None,
+                batch: None,
+                state: None,
+                limit: 100,
+                sort: Default::default(),
+                text: None,
+            },
+            &sr_catalog::TenantScope::Every,
+        )
         .unwrap()
         .rows
         .into_iter()

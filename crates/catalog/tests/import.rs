@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
-use sr_catalog::{BatchKind, Catalog, ImportOptions, ItemState, Role, WorklistQuery};
+use sr_catalog::{BatchKind, Catalog, ImportOptions, ItemState, Role, TenantScope, WorklistQuery};
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -42,15 +42,18 @@ fn manifest(tenant: &str, batch: &str, items: serde_json::Value) -> serde_json::
 
 fn errors(catalog: &Catalog) -> Vec<(String, String)> {
     let list = catalog
-        .worklist(&WorklistQuery {
-            role: Role::Doctor,
-            tenant: None,
-            batch: None,
-            state: Some(ItemState::Error),
-            limit: 100,
-            sort: Default::default(),
-            text: None,
-        })
+        .worklist(
+            &WorklistQuery {
+                role: Role::Doctor,
+                tenant: None,
+                batch: None,
+                state: Some(ItemState::Error),
+                limit: 100,
+                sort: Default::default(),
+                text: None,
+            },
+            &TenantScope::Every,
+        )
         .unwrap();
     list.rows
         .into_iter()
@@ -164,4 +167,63 @@ fn reimport_is_idempotent_and_a_changed_file_is_picked_up() {
     let pending = catalog.pending_probes().unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].sha256, sha(b"second"));
+}
+
+#[test]
+fn a_worklist_holds_only_the_tenants_in_scope_and_counts_the_rest_as_hidden() {
+    let src = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for (tenant, files) in [
+        ("clinic-a", vec!["a1.png", "a2.png"]),
+        ("clinic-b", vec!["b1.png", "b2.png", "b3.png"]),
+    ] {
+        let bodies: Vec<(&str, &[u8])> = files.iter().map(|f| (*f, f.as_bytes())).collect();
+        let items: Vec<_> = files
+            .iter()
+            .map(|f| serde_json::json!({"key": f, "sha256": sha(f.as_bytes())}))
+            .collect();
+        write_batch(
+            src.path(),
+            tenant,
+            "b1",
+            &bodies,
+            manifest(tenant, "b1", items.into()),
+        );
+    }
+    let mut catalog = common::open(data.path());
+    catalog.import_dir(src.path(), &options()).unwrap();
+    let query = |tenant: Option<&str>| WorklistQuery {
+        role: Role::Doctor,
+        tenant: tenant.map(str::to_owned),
+        batch: None,
+        state: None,
+        limit: 100,
+        sort: Default::default(),
+        text: None,
+    };
+
+    let a_only = TenantScope::only(["clinic-a"]);
+    let list = catalog.worklist(&query(None), &a_only).unwrap();
+    let keys: Vec<_> = list.rows.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys, ["a1.png", "a2.png"]);
+    assert_eq!(list.counts.new, 2, "the counts are of the scope too");
+    assert_eq!(list.hidden, 3);
+    let batches: Vec<_> = list.batches.iter().map(|b| b.tenant.as_str()).collect();
+    assert_eq!(batches, ["clinic-a"], "the filters offer no other tenant");
+
+    let asked_for_other = catalog.worklist(&query(Some("clinic-b")), &a_only).unwrap();
+    assert!(
+        asked_for_other.rows.is_empty(),
+        "filtering by a tenant does not widen the scope"
+    );
+    assert_eq!(asked_for_other.counts.new, 0);
+
+    let nobody = catalog
+        .worklist(&query(None), &TenantScope::only(Vec::<String>::new()))
+        .unwrap();
+    assert!(nobody.rows.is_empty() && nobody.batches.is_empty());
+    assert_eq!(nobody.hidden, 5);
+
+    let every = catalog.worklist(&query(None), &TenantScope::Every).unwrap();
+    assert_eq!((every.rows.len(), every.hidden), (5, 0));
 }

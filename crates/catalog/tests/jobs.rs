@@ -63,15 +63,18 @@ fn coded(text: &str, present: &[&str]) -> Result<JobResult, String> {
 
 fn coder_list(catalog: &Catalog, text: Option<&str>) -> Vec<WorklistRow> {
     catalog
-        .worklist(&WorklistQuery {
-            role: Role::Coder,
-            tenant: None,
-            batch: None,
-            state: None,
-            limit: 100,
-            sort: Default::default(),
-            text: text.map(str::to_string),
-        })
+        .worklist(
+            &WorklistQuery {
+                role: Role::Coder,
+                tenant: None,
+                batch: None,
+                state: None,
+                limit: 100,
+                sort: Default::default(),
+                text: text.map(str::to_string),
+            },
+            &sr_catalog::TenantScope::Every,
+        )
         .unwrap()
         .rows
 }

@@ -45,15 +45,18 @@ fn imported() -> (tempfile::TempDir, tempfile::TempDir, Vec<i64>) {
 
 fn worklist(catalog: &Catalog, role: Role) -> Vec<(i64, ItemState, Option<Decision>)> {
     catalog
-        .worklist(&WorklistQuery {
-            role,
-            tenant: None,
-            batch: None,
-            state: None,
-            limit: 100,
-            sort: Default::default(),
-            text: None,
-        })
+        .worklist(
+            &WorklistQuery {
+                role,
+                tenant: None,
+                batch: None,
+                state: None,
+                limit: 100,
+                sort: Default::default(),
+                text: None,
+            },
+            &sr_catalog::TenantScope::Every,
+        )
         .unwrap()
         .rows
         .into_iter()
@@ -336,15 +339,18 @@ fn retention_purges_only_items_the_platform_accepted() {
 
     // The copy's own decision, once accepted, lets the file go.
     let copy_id = catalog
-        .worklist(&WorklistQuery {
-            role: Role::Doctor,
-            tenant: None,
-            batch: Some("b2".into()),
-            state: None,
-            limit: 10,
-            sort: Default::default(),
-            text: None,
-        })
+        .worklist(
+            &WorklistQuery {
+                role: Role::Doctor,
+                tenant: None,
+                batch: Some("b2".into()),
+                state: None,
+                limit: 10,
+                sort: Default::default(),
+                text: None,
+            },
+            &sr_catalog::TenantScope::Every,
+        )
         .unwrap()
         .rows[0]
         .id;

@@ -601,7 +601,15 @@ fn execute(
                         )
                     })
                     .collect();
-                text + &failures(&r.failed) + &deferred
+                let not_yours = if report.not_yours.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "  not pulled, as you do not review for them: {}\n",
+                        report.not_yours.join(", ")
+                    )
+                };
+                text + &failures(&r.failed) + &deferred + &not_yours
             })
         }
         Verb::Import { dir, kind } => {
@@ -641,7 +649,8 @@ fn execute(
                 text,
             })?;
             emit(json, &list, || {
-                list.rows
+                let rows: String = list
+                    .rows
                     .iter()
                     .map(|r| {
                         format!(
@@ -657,7 +666,13 @@ fn execute(
                                 .unwrap_or_default()
                         )
                     })
-                    .collect()
+                    .collect();
+                match list.hidden {
+                    0 => rows,
+                    n => format!(
+                        "{rows}({n} more on this workstation, of clinics you do not review for)\n"
+                    ),
+                }
             })
         }
         Verb::Quality { file } => {

@@ -62,9 +62,13 @@ pub fn whoami(engine: &Engine, json: bool) -> Result<(), EngineError> {
             "demo" => "demo session (no platform configured)".to_string(),
             "unconfigured" => "not connected to a platform (no platform.toml)".to_string(),
             _ => format!(
-                "{} ({}){}",
+                "{} ({}), for {}{}",
                 s.username,
                 s.realm_roles.join(", "),
+                match s.tenants.as_deref() {
+                    Some([]) | None => "no clinic".to_string(),
+                    Some(tenants) => tenants.join(", "),
+                },
                 if s.mode == "sign_in_again" {
                     ": session ended, sign in again"
                 } else {

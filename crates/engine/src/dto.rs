@@ -17,6 +17,9 @@ pub struct SessionInfo {
     pub roles: Vec<Role>,
     /// Every realm role of the signed-in user, reviewing or not.
     pub realm_roles: Vec<String>,
+    /// The tenants (clinics) whose items are shown and pulled; `None`: every tenant on
+    /// the workstation (the demo).
+    pub tenants: Option<Vec<String>>,
     /// What the person should know about their session, if anything.
     pub message: Option<String>,
     /// Whether the Audit screen is offered: the realm's `auditor` role (or the demo).

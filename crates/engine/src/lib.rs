@@ -61,8 +61,9 @@ const FRAME_CACHE_ENTRIES: usize = 12;
 /// trail (the review screen reads an item again while its local results land).
 const VIEWED_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Encoded frames by (item id, frame index).
-type FrameCache = LruCache<(i64, u32), Arc<Vec<u8>>>;
+/// Encoded frames by (item id, frame index), with the item's tenant: a frame kept for
+/// one person is not shown to the next unless their scope holds it too.
+type FrameCache = LruCache<(i64, u32), (String, Arc<Vec<u8>>)>;
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -153,6 +154,7 @@ impl Engine {
         if self.catalog.get().is_none() {
             let mut catalog =
                 workstation_key::open_store(&self.data_dir, self.at_rest, &self.sealing)?;
+            self.session.may_open(&catalog)?;
             catalog.record_audit(sr_catalog::AuditEvent {
                 action: sr_catalog::AuditAction::Opened,
                 actor: self.session.actor(),
@@ -246,7 +248,10 @@ impl Engine {
 
     /// The heat map a diagnosis model stored for an item, as PNG.
     pub fn heatmap(&self, item_id: i64, model_id: &str) -> Result<Option<Vec<u8>>, EngineError> {
-        Ok(self.catalog()?.heatmap(item_id, model_id)?)
+        let catalog = self.catalog()?;
+        self.session
+            .require_tenant(&catalog.item(item_id)?.tenant)?;
+        Ok(catalog.heatmap(item_id, model_id)?)
     }
 
     /// Every installed model, its sha256 check and the device it runs on (each usable
@@ -282,7 +287,7 @@ impl Engine {
         options: &sr_pull::PullOptions,
         progress: &sr_pull::PullProgress,
     ) -> Result<sr_pull::PullReport, EngineError> {
-        self.session.require_configured()?;
+        let scope = self.session.scope()?;
         let store = sr_pull::open_store(source, secret)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -298,6 +303,7 @@ impl Engine {
             source,
             self.catalog_mutex()?,
             &options,
+            &scope,
             progress,
         ));
         if let Ok(report) = &outcome
@@ -318,7 +324,8 @@ impl Engine {
 
     pub fn worklist(&self, query: &WorklistQuery) -> Result<Worklist, EngineError> {
         self.session.reviewer(query.role)?;
-        Ok(self.catalog()?.worklist(query)?)
+        let scope = self.session.scope()?;
+        Ok(self.catalog()?.worklist(query, &scope)?)
     }
 
     /// Whether opening this item is a view of its own for the audit trail: not when the
@@ -338,6 +345,7 @@ impl Engine {
         let reviewer = self.session.reviewer(role)?;
         let mut catalog = self.catalog()?;
         let item = catalog.item(id)?;
+        self.session.require_tenant(&item.tenant)?;
         if item.batch_kind != role.batch_kind() {
             return Err(EngineError::Invalid(format!(
                 "a {} does not review {} items",
@@ -405,7 +413,10 @@ impl Engine {
         sr_contract::limits::check_note(&request.note)?;
         sr_contract::limits::check_decision(&request.decision)?;
         let reviewer = self.session.reviewer(request.role)?;
-        let verdict = self.catalog()?.record_verdict(NewVerdict {
+        let mut catalog = self.catalog()?;
+        self.session
+            .require_tenant(&catalog.item(request.item_id)?.tenant)?;
+        let verdict = catalog.record_verdict(NewVerdict {
             item_id: request.item_id,
             decision: request.decision,
             note: request.note,
@@ -413,6 +424,7 @@ impl Engine {
             role: request.role,
             time_spent_ms: request.time_spent_ms,
         })?;
+        drop(catalog);
         self.audit_as(
             reviewer,
             sr_catalog::AuditAction::Decided,
@@ -423,8 +435,12 @@ impl Engine {
         Ok(verdict)
     }
 
+    /// Every decision on this workstation of the tenants the session reviews for.
     pub fn verdicts(&self) -> Result<Vec<Verdict>, EngineError> {
-        Ok(self.catalog()?.verdicts(None)?)
+        let scope = self.session.scope()?;
+        let mut verdicts = self.catalog()?.verdicts(None)?;
+        verdicts.retain(|v| scope.allows(&v.item.tenant));
+        Ok(verdicts)
     }
 
     /// One frame of an item, encoded for the viewer (see [`frame_wire`]).
@@ -435,19 +451,23 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner())
             .get(&(id, index))
             .cloned();
-        if let Some(bytes) = cached {
+        if let Some((tenant, bytes)) = cached {
+            self.session.require_tenant(&tenant)?;
             return Ok(bytes);
         }
-        let (file, format) = {
+        let (file, format, tenant) = {
             let catalog = self.catalog()?;
             let item = catalog.item(id)?;
+            self.session.require_tenant(&item.tenant)?;
             if let Some(error) = item.error {
                 return Err(EngineError::Invalid(error));
             }
             match (item.sha256, item.format) {
-                (Some(sha), Some(format)) => {
-                    (StoredFile::new(catalog.blobs().clone(), &sha), format)
-                }
+                (Some(sha), Some(format)) => (
+                    StoredFile::new(catalog.blobs().clone(), &sha),
+                    format,
+                    item.tenant,
+                ),
                 _ => return Err(EngineError::Invalid("the item's file is not stored".into())),
             }
         };
@@ -456,7 +476,7 @@ impl Engine {
         self.frames
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .put((id, index), bytes.clone());
+            .put((id, index), (tenant, bytes.clone()));
         Ok(bytes)
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sr_auth::{Auth, DeviceCode, Identity, PendingLogin, SignOut};
-use sr_catalog::{OutboxCounts, Reviewer, Role, Unsynced};
+use sr_catalog::{OutboxCounts, Reviewer, Role, TenantScope, Unsynced};
 use sr_sync::{SyncOptions, SyncReport};
 use ts_rs::TS;
 
@@ -106,6 +106,7 @@ impl Session {
                 name: None,
                 roles: Role::ALL.to_vec(),
                 realm_roles: Vec::new(),
+                tenants: None,
                 message: None,
                 may_audit: true,
                 lock_minutes: None,
@@ -116,6 +117,7 @@ impl Session {
                 name: None,
                 roles: Vec::new(),
                 realm_roles: Vec::new(),
+                tenants: Some(Vec::new()),
                 message: Some(
                     "This workstation is not connected to its platform yet: enter the \
                      platform's address (your IT admin has it) to sign in."
@@ -131,6 +133,7 @@ impl Session {
                     name: None,
                     roles: Vec::new(),
                     realm_roles: Vec::new(),
+                    tenants: Some(Vec::new()),
                     message: Some("Sign in to see your worklists.".into()),
                     may_audit: false,
                     lock_minutes: Some(auth.config().lock_minutes),
@@ -145,6 +148,11 @@ impl Session {
                             "{} has none of the reviewing roles (doctor, technician, coder) in the realm, so there is nothing to review. Ask your administrator for a role.",
                             identity.username
                         ))
+                    } else if identity.tenants.is_empty() {
+                        Some(format!(
+                            "{} reviews for no clinic in the realm, so there is nothing to review. Ask your administrator to add you to your clinic's group.",
+                            identity.username
+                        ))
                     } else {
                         None
                     };
@@ -157,6 +165,7 @@ impl Session {
                         name: identity.name,
                         roles,
                         realm_roles: identity.roles,
+                        tenants: Some(identity.tenants),
                         message,
                         lock_minutes: Some(lock_minutes),
                     }
@@ -165,17 +174,18 @@ impl Session {
         }
     }
 
-    /// Refuses what needs someone to answer for it (a pull of PHI) on a workstation
-    /// that is neither connected to its platform nor running the demo.
-    pub(crate) fn require_configured(&self) -> Result<(), EngineError> {
-        match self {
-            Session::Unconfigured { .. } => Err(EngineError::NotPermitted(
-                "this workstation is not connected to its platform yet: nothing is pulled \
-                 until it is"
+    /// Refuses the demo session a catalogue someone signed in to a platform with: it
+    /// holds that platform's patients, which the demo would show to anyone, every
+    /// tenant's, without a sign-in.
+    pub(crate) fn may_open(&self, catalog: &sr_catalog::Catalog) -> Result<(), EngineError> {
+        if matches!(self, Session::Demo) && catalog.ever_signed_in()? {
+            return Err(EngineError::NotPermitted(
+                "this data dir holds a platform's data (people have signed in here), which \
+                 the demo does not open: run the demo with a data dir of its own (--data-dir)"
                     .into(),
-            )),
-            _ => Ok(()),
+            ));
         }
+        Ok(())
     }
 
     /// Days an item stays after the platform accepted its decisions.
@@ -240,6 +250,39 @@ impl Session {
                 })
             }
         }
+    }
+
+    /// The tenants whose items this session may see, decide and pull.
+    pub(crate) fn scope(&self) -> Result<TenantScope, EngineError> {
+        match self {
+            Session::Demo => Ok(TenantScope::Every),
+            Session::Unconfigured { .. } => Err(EngineError::NotPermitted(
+                "this workstation is not connected to its platform yet: nothing is shown \
+                 or pulled until someone signs in"
+                    .into(),
+            )),
+            Session::Platform { auth, .. } => auth
+                .identity()
+                .map(|identity| TenantScope::only(identity.tenants))
+                .ok_or_else(|| {
+                    EngineError::NotPermitted(
+                        "sign in first: patients' data is shown and pulled only for the \
+                         clinics of whoever is signed in"
+                            .into(),
+                    )
+                }),
+        }
+    }
+
+    /// Refuses an item of a tenant this session does not review for.
+    pub(crate) fn require_tenant(&self, tenant: &str) -> Result<(), EngineError> {
+        if self.scope()?.allows(tenant) {
+            return Ok(());
+        }
+        Err(EngineError::NotPermitted(format!(
+            "{} does not review for {tenant}",
+            self.actor().username
+        )))
     }
 
     fn platform(&self) -> Result<(&Auth, &tokio::runtime::Runtime), EngineError> {

@@ -118,6 +118,6 @@ fn requests_about_unknown_items_or_the_wrong_role_are_refused_with_a_code() {
         note: String::new(),
         time_spent_ms: 0,
     });
-    assert_eq!(decide.unwrap_err().code(), "not_decidable");
+    assert_eq!(decide.unwrap_err().code(), "not_found");
     assert!(engine.verdicts().unwrap().is_empty());
 }

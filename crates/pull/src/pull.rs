@@ -16,7 +16,7 @@ use object_store::{GetOptions, ObjectStore, ObjectStoreExt};
 use serde::Serialize;
 use sr_catalog::{
     BATCH_MANIFEST, BatchEntry, BatchHeader, BlobError, BlobStore, Catalog, ImportReport,
-    RemoteObject, StoredBlob, parse_manifest,
+    RemoteObject, StoredBlob, TenantScope, parse_manifest,
 };
 use tokio::sync::Semaphore;
 use ts_rs::TS;
@@ -50,6 +50,9 @@ pub struct PullReport {
     pub deferred: Vec<DeferredBatch>,
     /// Models the bucket offers under `models/`, and what became of each.
     pub models: Vec<ModelPull>,
+    /// Tenants the source holds (or was asked for) that the person pulling does not
+    /// review for: left in the bucket, named so that nobody wonders why.
+    pub not_yours: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -80,6 +83,7 @@ pub async fn pull(
     source: &SourceConfig,
     catalog: &Mutex<Catalog>,
     options: &PullOptions,
+    scope: &TenantScope,
     progress: &PullProgress,
 ) -> Result<PullReport, PullError> {
     let store = remote.objects().as_ref();
@@ -88,7 +92,7 @@ pub async fn pull(
     if let Some(dir) = &options.models_dir {
         report.models = pull_models(remote, source, dir).await?;
     }
-    let batches = list_batches(remote, source, options).await?;
+    let batches = list_batches(remote, source, options, scope, &mut report.not_yours).await?;
     let mut plans = Vec::with_capacity(batches.len());
     {
         let catalog = lock(catalog);
@@ -322,11 +326,14 @@ fn check_entry<'a>(entry: &BatchEntry, object: Option<&'a Listed>) -> Result<&'a
     Ok(object)
 }
 
-/// Every batch the options select, with its manifest read and its objects listed.
+/// Every batch the options select within `scope`, with its manifest read and its
+/// objects listed; the tenants `scope` leaves out are added to `not_yours`.
 async fn list_batches(
     remote: &Remote,
     source: &SourceConfig,
     options: &PullOptions,
+    scope: &TenantScope,
+    not_yours: &mut Vec<String>,
 ) -> Result<Vec<RemoteBatch>, PullError> {
     let lister = &remote.lister;
     let listing_failed = |e: String| PullError::source(&source.name, e);
@@ -339,6 +346,10 @@ async fn list_batches(
     let mut batches = Vec::new();
     for tenant in tenants {
         if options.tenant.as_ref().is_some_and(|t| *t != tenant) {
+            continue;
+        }
+        if !scope.allows(&tenant) {
+            not_yours.push(tenant);
             continue;
         }
         for batch in lister.children(&tenant).await.map_err(listing_failed)? {

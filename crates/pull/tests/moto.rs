@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::fault_proxy::{Fault, FaultProxy};
 use common::*;
-use sr_catalog::BatchKind;
+use sr_catalog::{BatchKind, TenantScope};
 use sr_pull::{
     ModelOutcome, PullError, PullOptions, PullProgress, SourceConfig, SourceLocation, open_store,
     pull,
@@ -101,6 +101,7 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
             tenant: Some("clinic-a".into()),
             ..PullOptions::default()
         },
+        &TenantScope::Every,
         &PullProgress::default(),
     )
     .await
@@ -109,6 +110,26 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     assert_eq!((third.fetched, third.cached), (1, 1));
     assert_eq!(third.recorded.changed, 1);
     assert!(catalog.lock().unwrap().blobs().contains(&sha(b2)));
+
+    // A person of clinic-b alone pulls clinic-b's batch, and is told clinic-a was left.
+    let theirs = tempfile::tempdir().unwrap();
+    let theirs = open_catalog(theirs.path());
+    let scoped = pull(
+        &store,
+        &config,
+        &theirs,
+        &PullOptions::default(),
+        &TenantScope::only(["clinic-b"]),
+        &PullProgress::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(scoped.not_yours, ["clinic-a"]);
+    assert_eq!((scoped.recorded.batches, scoped.fetched), (1, 1));
+    assert!(
+        !theirs.lock().unwrap().blobs().contains(&sha(a)),
+        "nothing of clinic-a reached this workstation"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,6 +334,7 @@ async fn large_objects_arrive_whole_through_parallel_ranged_gets() {
         &config,
         &catalog,
         &PullOptions::default(),
+        &TenantScope::Every,
         &progress,
     )
     .await
@@ -380,6 +402,7 @@ async fn batches_that_would_pass_the_cache_quota_stay_in_the_bucket() {
         &config,
         &catalog,
         &options,
+        &TenantScope::Every,
         &PullProgress::default(),
     )
     .await
@@ -447,7 +470,16 @@ async fn models_in_the_bucket_are_installed_when_their_sha256_checks_out() {
         ..PullOptions::default()
     };
     let progress = PullProgress::default();
-    let run = || pull(&store, &config, &catalog, &options, &progress);
+    let run = || {
+        pull(
+            &store,
+            &config,
+            &catalog,
+            &options,
+            &TenantScope::Every,
+            &progress,
+        )
+    };
     let first = run().await.unwrap();
     let outcome = |report: &sr_pull::PullReport, id: &str| {
         report

@@ -194,6 +194,7 @@ pub async fn pull_all(
         config,
         catalog,
         &PullOptions::default(),
+        &sr_catalog::TenantScope::Every,
         &PullProgress::default(),
     )
     .await
@@ -203,15 +204,18 @@ pub async fn pull_all(
 pub fn errors(catalog: &Mutex<Catalog>) -> Vec<(String, String)> {
     let catalog = catalog.lock().unwrap();
     let list = catalog
-        .worklist(&WorklistQuery {
-            role: Role::Doctor,
-            tenant: None,
-            batch: None,
-            state: Some(ItemState::Error),
-            limit: 100,
-            sort: Default::default(),
-            text: None,
-        })
+        .worklist(
+            &WorklistQuery {
+                role: Role::Doctor,
+                tenant: None,
+                batch: None,
+                state: Some(ItemState::Error),
+                limit: 100,
+                sort: Default::default(),
+                text: None,
+            },
+            &sr_catalog::TenantScope::Every,
+        )
         .unwrap();
     list.rows
         .into_iter()

@@ -19,4 +19,9 @@ deferred: Array<DeferredBatch>,
 /**
  * Models the bucket offers under `models/`, and what became of each.
  */
-models: Array<ModelPull>, batches: number, added: number, changed: number, unchanged: number, failed: Array<ItemFailure>, };
+models: Array<ModelPull>, 
+/**
+ * Tenants the source holds (or was asked for) that the person pulling does not
+ * review for: left in the bucket, named so that nobody wonders why.
+ */
+not_yours: Array<string>, batches: number, added: number, changed: number, unchanged: number, failed: Array<ItemFailure>, };

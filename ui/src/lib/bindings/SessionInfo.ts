@@ -19,6 +19,11 @@ roles: Array<Role>,
  */
 realm_roles: Array<string>, 
 /**
+ * The tenants (clinics) whose items are shown and pulled; `None`: every tenant on
+ * the workstation (the demo).
+ */
+tenants: Array<string> | null, 
+/**
  * What the person should know about their session, if anything.
  */
 message: string | null, 

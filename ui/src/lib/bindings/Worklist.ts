@@ -11,4 +11,9 @@ counts: StateCounts,
 /**
  * The batches this role can see, for the filters.
  */
-batches: Array<BatchSummary>, };
+batches: Array<BatchSummary>, 
+/**
+ * Items of this role's kind on the workstation from tenants the person does not
+ * review for: not shown, only counted, so that nobody wonders where they went.
+ */
+hidden: number, };
