@@ -234,6 +234,26 @@ impl Catalog {
         Ok(())
     }
 
+    /// Queues one job of an item again, ahead of everything else: its stored result
+    /// cannot be read, and the reviewer is looking at the item.
+    pub fn requeue_job(
+        &self,
+        item_id: i64,
+        kind: JobKind,
+        model_id: &str,
+    ) -> Result<(), CatalogError> {
+        self.conn.execute(
+            "INSERT INTO jobs (item_id, kind, model_id, state, priority, updated_at)
+             VALUES (?1, ?2, ?3, 'queued',
+                     (SELECT coalesce(max(priority), 0) + 1 FROM jobs WHERE state = 'queued'), ?4)
+             ON CONFLICT (item_id, kind, model_id) DO UPDATE
+                 SET state = 'queued', error = NULL, priority = excluded.priority,
+                     updated_at = excluded.updated_at",
+            params![item_id, kind.as_str(), model_id, now_rfc3339()],
+        )?;
+        Ok(())
+    }
+
     /// Whether any of an item's jobs is still waiting.
     pub fn item_jobs_queued(&self, item_id: i64) -> Result<bool, CatalogError> {
         Ok(self

@@ -370,32 +370,12 @@ impl Engine {
         let assessments = catalog.assessments(id)?;
         let failed = catalog.failed_jobs(id)?;
         let mut view = item_view(item, history);
-        for stored in assessments {
-            match stored.kind {
-                sr_catalog::JobKind::Diagnosis => {
-                    if let Ok(mut finding) = serde_json::from_value::<LocalFinding>(stored.result) {
-                        finding.model = stored.model;
-                        finding.has_heatmap = stored.has_heatmap;
-                        view.findings.push(finding);
-                    }
-                }
-                sr_catalog::JobKind::Quality => {
-                    if let Ok(report) = serde_json::from_value(stored.result) {
-                        view.quality = Some(QualityAssessment {
-                            model: stored.model,
-                            report,
-                        });
-                    }
-                }
-                sr_catalog::JobKind::Coding => {
-                    if let Ok(coding) = serde_json::from_value(stored.result) {
-                        view.coding = Some(CodingAssessment {
-                            model: stored.model,
-                            coding,
-                        });
-                    }
-                }
-            }
+        let unreadable = read_assessments(&mut view, assessments);
+        for (kind, model, _) in &unreadable {
+            catalog.requeue_job(id, *kind, model)?;
+        }
+        if !unreadable.is_empty() {
+            self.wake_assessor();
         }
         view.assessment_pending = catalog.item_jobs_queued(id)?;
         view.unsynced = catalog
@@ -405,6 +385,12 @@ impl Engine {
         view.assessment_errors = failed
             .into_iter()
             .map(|(kind, model, error)| format!("{} ({model}): {error}", kind.as_str()))
+            .chain(unreadable.into_iter().map(|(kind, model, error)| {
+                format!(
+                    "{} ({model}): the stored result cannot be read ({error}); re-assessing",
+                    kind.as_str()
+                )
+            }))
             .collect();
         Ok(view)
     }
@@ -479,6 +465,42 @@ impl Engine {
             .put((id, index), (tenant, bytes.clone()));
         Ok(bytes)
     }
+}
+
+/// Puts an item's stored results on its view; returns those that cannot be read (a
+/// damaged row, or one an older version wrote), by kind and model, with the reason.
+fn read_assessments(
+    view: &mut ItemView,
+    stored: Vec<sr_catalog::StoredAssessment>,
+) -> Vec<(sr_catalog::JobKind, String, String)> {
+    let mut unreadable = Vec::new();
+    for stored in stored {
+        let model = stored.model;
+        let read = match stored.kind {
+            sr_catalog::JobKind::Diagnosis => serde_json::from_value::<LocalFinding>(stored.result)
+                .map(|mut finding| {
+                    finding.model = model.clone();
+                    finding.has_heatmap = stored.has_heatmap;
+                    view.findings.push(finding);
+                }),
+            sr_catalog::JobKind::Quality => serde_json::from_value(stored.result).map(|report| {
+                view.quality = Some(QualityAssessment {
+                    model: model.clone(),
+                    report,
+                });
+            }),
+            sr_catalog::JobKind::Coding => serde_json::from_value(stored.result).map(|coding| {
+                view.coding = Some(CodingAssessment {
+                    model: model.clone(),
+                    coding,
+                });
+            }),
+        };
+        if let Err(e) = read {
+            unreadable.push((stored.kind, model.id, e.to_string()));
+        }
+    }
+    unreadable
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use sr_engine::catalog::{BatchKind, Decision, ItemState, QualityDecision, Role, WorklistQuery};
-use sr_engine::{DecideRequest, Engine, EngineConfig, frame_wire};
+use sr_engine::{AssessProgress, AtRest, DecideRequest, Engine, EngineConfig, frame_wire};
 
 fn engine(data_dir: &std::path::Path) -> Engine {
     Engine::open(EngineConfig {
@@ -120,4 +120,59 @@ fn requests_about_unknown_items_or_the_wrong_role_are_refused_with_a_code() {
     });
     assert_eq!(decide.unwrap_err().code(), "not_found");
     assert!(engine.verdicts().unwrap().is_empty());
+}
+
+#[test]
+fn a_stored_result_that_cannot_be_read_is_said_and_assessed_again() {
+    let src = tempfile::tempdir().unwrap();
+    let batch = src.path().join("clinic-a").join("b1");
+    std::fs::create_dir_all(&batch).unwrap();
+    image::GrayImage::from_pixel(64, 64, image::Luma([90]))
+        .save(batch.join("a.png"))
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let engine = Engine::open(EngineConfig {
+        at_rest: AtRest::Plaintext,
+        ..EngineConfig::new(data.path().to_owned())
+    })
+    .unwrap();
+    engine.import(src.path(), BatchKind::Imaging).unwrap();
+    engine.assess(None, &AssessProgress::default()).unwrap();
+    let id = engine
+        .worklist(&query(Role::Technician, None))
+        .unwrap()
+        .rows[0]
+        .id;
+    assert!(
+        engine
+            .open_item(id, Role::Technician)
+            .unwrap()
+            .quality
+            .is_some()
+    );
+
+    // The stored result is damaged (a disk fault, a row an older version wrote).
+    let raw =
+        rusqlite::Connection::open(data.path().join(sr_engine::catalog::CATALOGUE_FILE)).unwrap();
+    raw.execute(
+        "UPDATE assessments SET result = '{\"laplacian\": \"?\"}' WHERE kind = 'quality'",
+        [],
+    )
+    .unwrap();
+    drop(raw);
+    let view = engine.open_item(id, Role::Technician).unwrap();
+    assert!(view.quality.is_none());
+    assert!(view.assessment_pending, "the item is queued again");
+    let [said] = view.assessment_errors.as_slice() else {
+        panic!("{:?}", view.assessment_errors)
+    };
+    assert!(
+        said.starts_with("quality (") && said.ends_with("re-assessing"),
+        "{said}"
+    );
+
+    engine.assess(Some(id), &AssessProgress::default()).unwrap();
+    let view = engine.open_item(id, Role::Technician).unwrap();
+    assert!(view.quality.is_some() && view.assessment_errors.is_empty());
+    assert!(!view.assessment_pending);
 }
