@@ -3,7 +3,6 @@
 //! brings new items.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use sr_engine::{PullBoard, PullOutcome};
 use tauri::{AppHandle, Emitter};
@@ -39,21 +38,10 @@ pub fn announce(app: &AppHandle, outcome: &PullOutcome) {
     }
 }
 
-/// Lists (pulls) every source when the app starts and then every `poll_minutes` of the
-/// sources file, read afresh each round so a changed interval applies; 0 turns the
-/// background listing off (the Pull button still works).
+/// The background listing of every source (see `PullBoard::poll_forever`), announced.
 pub fn poll_forever(board: Arc<PullBoard>, app: AppHandle) {
-    loop {
-        let file = board.file().ok();
-        let Some(interval) = file.as_ref().and_then(|f| f.cache.poll_interval()) else {
-            std::thread::sleep(Duration::from_secs(60));
-            continue;
-        };
-        for source in file.map(|f| f.sources).unwrap_or_default() {
-            if let Some(outcome) = board.run(&source.name, || announce_start(&app, &source.name)) {
-                announce(&app, &outcome);
-            }
-        }
-        std::thread::sleep(interval);
-    }
+    board.poll_forever(
+        |source| announce_start(&app, source),
+        |outcome| announce(&app, outcome),
+    );
 }

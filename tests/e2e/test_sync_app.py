@@ -144,6 +144,38 @@ def test_a_refused_decision_shows_why_and_holds_back_nothing_in_the_app(stack, l
                    capture_output=True)
 
 
+def test_signed_out_nothing_is_pulled_and_signing_in_pulls_that_persons_clinics(stack, launch, tmp_path, shots):
+    """A source that holds three clinics: signed out, its listing pulls nothing and says
+    why; Otto signs in and it runs at once, bringing clinic-b's batches alone."""
+    settings = stack.platform_toml(tmp_path / "platform.toml")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[cache]\npoll_minutes = 60\n\n[[source]]\nname = "share"\ntype = "folder"\n'
+                       f'path = "{platform.ROOT / "target" / "demo-data"}"\n')
+    data = tmp_path / "otto"
+    app = launch(data, ["--platform", str(settings), "--sources", str(sources)], ready="[data-testid=sign-in]")
+    app.click("button.sources-button")
+    row = "li[data-source='share']"
+    failed = app.wait_until(lambda: app.text(f"{row} .status.error"), "the signed-out listing to be refused")
+    assert "sign in first" in failed, failed
+
+    browser_signs_in_as("otto")
+    app.click("[data-testid=sign-in]")
+    app.wait_for("tr[data-item]", timeout=120)
+    shots(app, "pulled-on-sign-in")
+    app.click("button.sources-button")
+    done = app.wait_until(lambda: app.text(f"{row} .status.done"), "the pull that signing in started")
+    assert "new items" in done, done
+    assert app.text(f"{row} [data-testid=not-yours]").endswith("clinic-a, hospital-c")
+    shots(app, "sources-after-sign-in")
+    app.click("button.sources-button")
+    app.wait_for("tr[data-item]")
+    tenants = {r["tenant"] for r in as_json(run(data, settings, "items", "--role", "doctor", "--json"))["rows"]}
+    assert tenants == {"clinic-b"}
+    assert not app.find_all("[data-testid=hidden]"), "nothing of another clinic reached this workstation"
+    subprocess.run([str(APP), "--data-dir", str(data), "--platform", str(settings), "logout"], check=True,
+                   capture_output=True)
+
+
 def locked_out(app, who="Dana Doctor"):
     """The lock screen is up, and nothing of the work behind it is visible."""
     app.wait_for("[data-testid=lock-screen]", timeout=90)

@@ -556,23 +556,13 @@ fn execute(
             progress,
         } => {
             let file = sr_pull::SourcesFile::load(sources)?;
-            let source = file.find(&source)?;
-            let secret = match source.location {
-                sr_pull::SourceLocation::S3 { .. } => sr_pull::source_secret(&source.name)?,
-                sr_pull::SourceLocation::Folder { .. } => None,
-            };
             let engine = Engine::open(config)?;
             let counters = Arc::new(sr_pull::PullProgress::default());
             let line = progress_line::ProgressLine::start(counters.clone(), progress);
-            let outcome = engine.pull(
-                source,
-                secret.as_deref(),
-                &sr_pull::PullOptions {
-                    tenant,
-                    batch,
-                    cache_quota_bytes: file.cache.quota_bytes(),
-                    ..sr_pull::PullOptions::default()
-                },
+            let outcome = engine.pull_source(
+                &file,
+                &source,
+                &sr_engine::PullPart { tenant, batch },
                 &counters,
             );
             drop(line);
@@ -581,7 +571,7 @@ fn execute(
                 let r = &report.recorded;
                 let text = format!(
                     "{}: {} batches, {} objects fetched ({} bytes), {} from the cache; {} added, {} changed, {} unchanged, {} failed\n",
-                    source.name,
+                    source,
                     r.batches,
                     report.fetched,
                     report.fetched_bytes,

@@ -42,7 +42,9 @@ pub use error::{EngineError, ErrorReport};
 pub use forget::{Forgotten, forget_workstation};
 pub use models::{ICD_TABLE, ModelProblem, ModelView, ModelsView, QualityCheckView};
 pub use platform::{PlatformForm, SessionConfig, SyncStatus};
-pub use pulls::{PullBoard, PullOutcome, SourceForm, SourceKind, SourceView, SourcesView};
+pub use pulls::{
+    PullBoard, PullOutcome, PullPart, SourceForm, SourceKind, SourceView, SourcesView,
+};
 pub use screen_lock::{LockReason, PendingUnlock, Unlocked};
 pub use sr_assess::{Finding, HeatMap, LabelScore};
 pub use sr_auth::{self as auth, PlatformConfig};
@@ -110,6 +112,9 @@ pub struct Engine {
     session: platform::Session,
     /// Wakes the background sync when a decision is made.
     sync_wakeup: wakeup::Wakeup,
+    /// Wakes the background listing of the sources when someone signs in: signed out,
+    /// nothing was pulled.
+    pull_wakeup: wakeup::Wakeup,
     sync_running: Mutex<()>,
     /// Who last opened which item, and when, for [`Engine::newly_viewed`].
     last_view: Mutex<Option<(String, i64, std::time::Instant)>>,
@@ -140,6 +145,7 @@ impl Engine {
             assessor: assessing::Assessor::default(),
             session,
             sync_wakeup: wakeup::Wakeup::new(true),
+            pull_wakeup: wakeup::Wakeup::new(false),
             sync_running: Mutex::new(()),
             last_view: Mutex::new(None),
         })
@@ -278,9 +284,10 @@ impl Engine {
 
     /// Pulls a configured source into the catalogue, then probes what arrived (also
     /// when the pull stopped part-way). Models the bucket offers go to the data dir's
-    /// models folder, and the installed models are read again when one arrived. `secret` is the source's secret, which the caller
-    /// read from the OS keyring; `progress` is read by whoever shows it.
-    pub fn pull(
+    /// models folder, and the installed models are read again when one arrived.
+    /// `secret` is the source's secret from the OS keyring; `progress` is read by
+    /// whoever shows it.
+    fn pull(
         &self,
         source: &sr_pull::SourceConfig,
         secret: Option<&str>,

@@ -328,6 +328,7 @@ impl Engine {
         let (auth, runtime) = self.session.platform()?;
         runtime.block_on(auth.finish_login(pending, sr_auth::LOGIN_TIMEOUT))?;
         self.audit(sr_catalog::AuditAction::SignedIn, None, None)?;
+        self.pull_wakeup.wake();
         Ok(self.session())
     }
 
@@ -335,6 +336,7 @@ impl Engine {
         let (auth, runtime) = self.session.platform()?;
         runtime.block_on(auth.device_login(show))?;
         self.audit(sr_catalog::AuditAction::SignedIn, None, None)?;
+        self.pull_wakeup.wake();
         Ok(self.session())
     }
 

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sr_pull::{
@@ -290,6 +291,27 @@ impl PullBoard {
         Some(self.finish(name, &progress))
     }
 
+    /// Lists (pulls) every source now, then every `poll_minutes` of the sources file
+    /// and whenever someone signs in; the file is read afresh each round so a changed
+    /// interval applies, and 0 turns the background listing off (a pull asked for
+    /// still runs). `started` and `done` are called around each pull, for whoever
+    /// shows them.
+    pub fn poll_forever(&self, started: impl Fn(&str), done: impl Fn(&PullOutcome)) {
+        loop {
+            let file = self.file().ok();
+            let Some(interval) = file.as_ref().and_then(|f| f.cache.poll_interval()) else {
+                self.engine.pull_wakeup.wait(Duration::from_secs(60));
+                continue;
+            };
+            for source in file.map(|f| f.sources).unwrap_or_default() {
+                if let Some(outcome) = self.run(&source.name, || started(&source.name)) {
+                    done(&outcome);
+                }
+            }
+            self.engine.pull_wakeup.wait(interval);
+        }
+    }
+
     fn claim(&self, name: &str) -> Result<Arc<PullProgress>, EngineError> {
         let mut state = self.state();
         let entry = state.entry(name.to_string()).or_default();
@@ -332,17 +354,39 @@ impl PullBoard {
     }
 
     fn pull(&self, name: &str, progress: &PullProgress) -> Result<PullReport, EngineError> {
-        let file = self.file()?;
+        self.engine
+            .pull_source(&self.file()?, name, &PullPart::default(), progress)
+    }
+}
+
+/// Which part of a source one pull brings: a tenant, a batch, or (by default) all of it.
+#[derive(Debug, Clone, Default)]
+pub struct PullPart {
+    pub tenant: Option<String>,
+    pub batch: Option<String>,
+}
+
+impl Engine {
+    /// Pulls one source of a sources file, its secret read from the OS keyring and the
+    /// cache held to the file's quota: the one pull path of the app and the CLI.
+    pub fn pull_source(
+        &self,
+        file: &SourcesFile,
+        name: &str,
+        part: &PullPart,
+        progress: &PullProgress,
+    ) -> Result<PullReport, EngineError> {
         let source = file.find(name)?;
         let secret = match source.location {
             SourceLocation::S3 { .. } => sr_pull::source_secret(name)?,
             SourceLocation::Folder { .. } => None,
         };
         let options = PullOptions {
+            tenant: part.tenant.clone(),
+            batch: part.batch.clone(),
             cache_quota_bytes: file.cache.quota_bytes(),
             ..PullOptions::default()
         };
-        self.engine
-            .pull(source, secret.as_deref(), &options, progress)
+        self.pull(source, secret.as_deref(), &options, progress)
     }
 }
