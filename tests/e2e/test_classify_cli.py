@@ -12,10 +12,9 @@ import tomllib
 import numpy as np
 import onnxruntime
 import pytest
-from PIL import Image, ImageDraw
-
 from conftest import APP, DEMO
 from harness import ROOT
+from PIL import Image, ImageDraw
 
 MODELS = ROOT / "models"
 DEMO_MODEL = MODELS / "demo-spots"
@@ -155,7 +154,7 @@ def test_the_detection_model_boxes_what_python_onnxruntime_boxes(tmp_path):
     [boxes] = python_outputs(det / "model.onnx", image)
     expected = [b for b in boxes if b[4] >= 0.5]
     assert len(finding["boxes"]) == len(expected) == 3  # one per drawn dot
-    for ours, theirs in zip(finding["boxes"], sorted(expected, key=lambda b: -b[4])):
+    for ours, theirs in zip(finding["boxes"], sorted(expected, key=lambda b: -b[4]), strict=True):
         assert ours["score"] == pytest.approx(float(theirs[4]), abs=1e-4)
         assert [ours["x0"] * 224, ours["y0"] * 224, ours["x1"] * 224, ours["y1"] * 224] == \
             pytest.approx([float(v) for v in theirs[:4]], abs=1e-3)

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import APP, DEMO, DOCUMENTS, cli
 from scoring import corpus_code_f1
 

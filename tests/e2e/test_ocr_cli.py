@@ -7,11 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import APP, DOCUMENTS, cli
 from PIL import Image, ImageDraw
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
-
-from conftest import APP, DOCUMENTS, cli
 from scoring import edits
 
 TRUTH = json.loads((DOCUMENTS / "truth.json").read_text())
@@ -42,7 +41,7 @@ def corpus_cer(tmp_path, files):
         truth_pages = TRUTH["files"][result["file"].split(str(DOCUMENTS) + "/")[1]]["pages"]
         read_pages = page_texts(result)
         assert len(read_pages) == len(truth_pages), result["file"]
-        for read, truth in zip(read_pages, truth_pages):
+        for read, truth in zip(read_pages, truth_pages, strict=True):
             e, n = edits(read, "\n".join(truth))
             total, chars = total + e, chars + n
             worst = max(worst, (e / n, result["file"]))

@@ -9,8 +9,7 @@ import subprocess
 import pytest
 from conftest import APP, BROWSER_LOGIN, cli
 from test_review import CANVAS, PAINTED
-from test_sync_cli import (API_BINARY, as_json, decide, imaging_items, login, platform, run, server_count,
-                           sync)
+from test_sync_cli import API_BINARY, as_json, decide, imaging_items, login, platform, run, server_count, sync
 
 
 @pytest.fixture(scope="module")

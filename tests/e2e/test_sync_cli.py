@@ -16,7 +16,7 @@ import requests
 from conftest import APP, DEMO, cli
 
 sys.path.insert(0, str(DEMO.parent.parent / "tests" / "stack"))
-import stack as platform  # noqa: E402
+import stack as platform
 
 API_BINARY = APP.parent / "sr-review-api"
 
@@ -184,7 +184,9 @@ def test_decisions_reach_the_api_exactly_once(stack, settings, data_dir):
     dry = as_json(run(data_dir, settings, "purge", "--retain-days", "0", "--dry-run", "--json"))
     decided = {r["id"] for r in items}
     assert {i["item_id"] for i in dry["purge"]["items"]} == decided and dry["purge"]["bytes"] > 0
-    listed = lambda: {r["id"] for r in as_json(run(data_dir, settings, "items", "--role", "technician", "--json"))["rows"]}
+    def listed():
+        return {r["id"] for r in as_json(run(data_dir, settings, "items", "--role", "technician", "--json"))["rows"]}
+
     assert decided <= listed(), "a dry run purges nothing"
     purged = as_json(run(data_dir, settings, "purge", "--retain-days", "0", "--json"))
     assert {i["item_id"] for i in purged["purge"]["items"]} == decided
@@ -432,7 +434,7 @@ def test_a_forged_browser_return_is_refused(stack, settings, data_dir):
     redirect = requests.utils.unquote(url.split("redirect_uri=")[1].split("&")[0])
     page = requests.get(f"{redirect}?code=stolen&state=not-the-one")
     assert page.status_code == 400 and "another sign-in" in page.text
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode != 0
     assert json.loads(err.strip().splitlines()[-1])["message"] == \
         "sign-in failed: the browser came back from another sign-in (state does not match)"

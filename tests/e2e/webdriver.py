@@ -41,7 +41,7 @@ class Session:
         value = payload.get("value")
         if response.status_code >= 400:
             raise WebDriverError(f"{method} {path}: {value}")
-        return value if path != "/session" else value
+        return value
 
     def cmd(self, method, path, body=None):
         return self._call(method, f"/session/{self.id}{path}", body)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stack  # noqa: E402
+import stack
 
 login = json.loads(Path(os.environ["SR_TEST_BROWSER_LOGIN"]).read_text())
 stack.sign_in(sys.argv[1], login["username"], login["password"])

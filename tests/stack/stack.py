@@ -171,7 +171,7 @@ class Stack:
     users_file: Path | None = None
     base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="sr-stack-")))
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         # The users file is the test's own copy, so that a test can change a user's roles.
         self.users = self.base / "users.json"
         shutil.copy(self.users_file or USERS, self.users)

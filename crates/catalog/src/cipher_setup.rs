@@ -11,12 +11,14 @@ use std::sync::OnceLock;
 
 use rusqlite::ffi;
 
+#[allow(unsafe_code)]
 unsafe extern "C" {
     /// Bundled SQLCipher's `SQLITE_EXTRA_INIT` hook.
     fn sqlcipher_extra_init(arg: *const c_char) -> c_int;
 }
 
 /// Runs SQLite's and SQLCipher's set-up once per process; later calls return its result.
+#[allow(unsafe_code)]
 pub(crate) fn ensure_ready() -> rusqlite::Result<()> {
     static READY: OnceLock<c_int> = OnceLock::new();
     let rc = *READY.get_or_init(|| {

@@ -5,6 +5,7 @@
 /// Moves the calling thread, and every thread it starts from then on (ONNX Runtime's
 /// pool among them), to Linux's idle scheduling class: it runs only on a core nothing
 /// else wants. Elsewhere it does nothing.
+#[allow(unsafe_code)]
 pub fn yield_to_reviewer() {
     #[cfg(target_os = "linux")]
     {
