@@ -1,4 +1,4 @@
-//! The review contract (DESIGN.md) that the workstation and the platform's review API
+//! The review contract (docs/DESIGN.md) that the workstation and the platform's review API
 //! share: who reviews what, the decisions they make, the verdict event, and the
 //! request and answer bodies of the API (its OpenAPI document is `openapi.json` here).
 
@@ -193,7 +193,7 @@ pub struct ModelRef {
     pub version: String,
 }
 
-/// An immutable verdict event (DESIGN.md): the audit trail and the outbox's payload.
+/// An immutable verdict event (docs/DESIGN.md): the audit trail and the outbox's payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Verdict {
     /// UUID v7; also the idempotency key at the review API.

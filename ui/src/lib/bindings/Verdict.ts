@@ -8,7 +8,7 @@ import type { Reviewer } from "./Reviewer";
 import type { Role } from "./Role";
 
 /**
- * An immutable verdict event (DESIGN.md): the audit trail and the outbox's payload.
+ * An immutable verdict event (docs/DESIGN.md): the audit trail and the outbox's payload.
  */
 export type Verdict = { 
 /**
