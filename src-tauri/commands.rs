@@ -41,11 +41,6 @@ pub fn decide(engine: State<'_, Arc<Engine>>, request: DecideRequest) -> Reply<V
     engine.decide(request).map_err(|e| e.report())
 }
 
-#[tauri::command(async)]
-pub fn verdicts(engine: State<'_, Arc<Engine>>) -> Reply<Vec<Verdict>> {
-    engine.verdicts().map_err(|e| e.report())
-}
-
 /// The Audit screen: for the realm's auditors.
 #[tauri::command(async)]
 pub fn audit(engine: State<'_, Arc<Engine>>, filter: AuditFilter) -> Reply<AuditView> {

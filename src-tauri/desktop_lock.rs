@@ -2,12 +2,11 @@
 //! GNOME's `ActiveChanged(true)` on the session bus) and the machine going to sleep
 //! (logind's `PrepareForSleep(true)` on the system bus). Each asks the window to lock.
 
-use tauri::{AppHandle, Emitter};
+use tauri::AppHandle;
 use zbus::blocking::{Connection, MessageIterator};
 use zbus::{MatchRule, message::Type};
 
-/// The event the UI locks on.
-pub const LOCK_REQUESTED: &str = "lock-requested";
+use crate::ipc::{LockRequested, emit};
 
 /// Listens on both buses for the life of the app; a bus that is not there (a session
 /// without logind, say) is logged and left alone.
@@ -53,7 +52,7 @@ fn watch(bus: Bus, member: &'static str, app: &AppHandle) -> zbus::Result<()> {
         );
         if ours && message.body().deserialize::<bool>().unwrap_or(false) {
             tracing::info!(signal = member, "the desktop asks to lock");
-            let _ = app.emit(LOCK_REQUESTED, ());
+            emit::<LockRequested>(app, &());
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sr_engine::Engine;
+use sr_engine::{Engine, EngineError, ErrorCode, ErrorReport};
 use tauri::http::{Request, Response, StatusCode, header};
 
 pub const SCHEME: &str = "sr";
@@ -19,7 +19,7 @@ pub fn respond(engine: Arc<Engine>, request: &Request<Vec<u8>>) -> Response<Vec<
         .and_then(|rest| rest.split_once('/'))
         .and_then(|(id, index)| Some((id.parse::<i64>().ok()?, index.parse::<u32>().ok()?)));
     let Some((id, index)) = parsed else {
-        return text(StatusCode::NOT_FOUND, format!("no such resource: {path}"));
+        return no_such(path);
     };
     match engine.frame(id, index) {
         Ok(bytes) => Response::builder()
@@ -28,17 +28,7 @@ pub fn respond(engine: Arc<Engine>, request: &Request<Vec<u8>>) -> Response<Vec<
             .header(header::CACHE_CONTROL, "no-store")
             .body(bytes.as_ref().clone())
             .unwrap_or_default(),
-        Err(e) => {
-            let status = if e.code() == "not_found" {
-                StatusCode::NOT_FOUND
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            text(
-                status,
-                serde_json::to_string(&e.report()).unwrap_or_default(),
-            )
-        }
+        Err(e) => failed(&e),
     }
 }
 
@@ -58,23 +48,35 @@ fn heatmap(engine: &Engine, rest: &str) -> Response<Vec<u8>> {
             .header(header::CACHE_CONTROL, "no-store")
             .body(png)
             .unwrap_or_default(),
-        Ok(None) => text(
-            StatusCode::NOT_FOUND,
-            format!("no heat map at /heatmap/{rest}"),
-        ),
-        Err(e) => text(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            serde_json::to_string(&e.report()).unwrap_or_default(),
-        ),
+        Ok(None) => no_such(&format!("/heatmap/{rest}")),
+        Err(e) => failed(&e),
     }
 }
 
-fn text(status: StatusCode, body: String) -> Response<Vec<u8>> {
+fn no_such(path: &str) -> Response<Vec<u8>> {
+    error(&ErrorReport::new(
+        ErrorCode::NotFound,
+        format!("nothing at {path}"),
+    ))
+}
+
+fn failed(e: &EngineError) -> Response<Vec<u8>> {
+    error(&e.report())
+}
+
+/// Every refusal is an `ErrorReport` in JSON, as an IPC command's would be.
+fn error(report: &ErrorReport) -> Response<Vec<u8>> {
+    let status = match report.code {
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::NotPermitted => StatusCode::FORBIDDEN,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-        .body(body.into_bytes())
+        .body(serde_json::to_vec(report).unwrap_or_default())
         .unwrap_or_default()
 }
 
@@ -101,8 +103,12 @@ mod tests {
             "/frame/1/-1",
             "/../../etc/passwd",
             "/",
+            "/heatmap/abc",
         ] {
-            assert_eq!(get(&engine, path).status(), StatusCode::NOT_FOUND, "{path}");
+            let refused = get(&engine, path);
+            assert_eq!(refused.status(), StatusCode::NOT_FOUND, "{path}");
+            let body: serde_json::Value = serde_json::from_slice(refused.body()).unwrap();
+            assert_eq!(body["code"], "not_found", "{path}");
         }
         let missing = get(&engine, "/frame/42/0");
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);

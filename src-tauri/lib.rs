@@ -1,9 +1,13 @@
 //! The desktop shell: a window, the IPC commands and the frame scheme over the engine.
 //! No review logic lives here.
 
+#[macro_use]
+mod ipc_surface;
+
 mod commands;
 mod desktop_lock;
 mod frames;
+mod ipc;
 mod platform;
 mod sources;
 
@@ -12,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use sr_engine::{Engine, EngineConfig, PullBoard};
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 
 pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
     tracing::info!(
@@ -24,7 +28,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
     let engine = match Engine::open(config) {
         Ok(engine) => Arc::new(engine),
         Err(e) => {
-            tracing::error!(code = e.code(), "cannot open the data dir: {e}");
+            tracing::error!(code = %e.code(), "cannot open the data dir: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -32,7 +36,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
     let probing = engine.clone();
     std::thread::spawn(move || {
         if let Err(e) = probing.probe_pending() {
-            tracing::error!(code = e.code(), "probing items failed: {e}");
+            tracing::error!(code = %e.code(), "probing items failed: {e}");
         }
     });
     // The pre-assessment queue runs for the life of the window.
@@ -61,31 +65,7 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
                 std::thread::spawn(move || responder.respond(frames::respond(engine, &request)));
             },
         )
-        .invoke_handler(tauri::generate_handler![
-            commands::session,
-            commands::sealing,
-            commands::worklist,
-            commands::open_item,
-            commands::decide,
-            commands::verdicts,
-            commands::sources,
-            commands::save_source,
-            commands::remove_source,
-            commands::pull_source,
-            commands::models,
-            commands::assess_status,
-            commands::icd_search,
-            commands::icd_conflicts,
-            platform::connect_platform,
-            platform::sign_in,
-            platform::sign_out,
-            platform::sync_status,
-            platform::sync_now,
-            commands::audit,
-            platform::forget_workstation,
-            platform::lock_screen,
-            platform::unlock_screen,
-        ])
+        .invoke_handler(ipc::handler())
         .run(tauri::generate_context!("tauri.conf.json"));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -106,9 +86,9 @@ fn report_panics(app: AppHandle) {
             .name()
             .unwrap_or("a worker")
             .to_owned();
-        let _ = app.emit(
-            "internal-error",
-            format!(
+        ipc::emit::<ipc::InternalError>(
+            &app,
+            &format!(
                 "SecondRead hit an internal error ({thread}) and logged it. What you saved is \
                  kept; if something stops responding, close and reopen the app."
             ),

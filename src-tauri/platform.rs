@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use sr_engine::{
-    Engine, ErrorReport, LockReason, PlatformForm, SessionInfo, SyncOptions, SyncReport,
+    Engine, ErrorCode, ErrorReport, LockReason, PlatformForm, SessionInfo, SyncOptions, SyncReport,
     SyncStatus, Unlocked,
 };
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, State};
 
-/// The event the UI listens to: a sync ran (its report as the payload).
-pub const SYNC_FINISHED: &str = "sync-finished";
+use crate::ipc::{SyncFinished, emit};
 
 type Reply<T> = Result<T, ErrorReport>;
 
@@ -21,10 +20,7 @@ async fn off_the_async_workers<T: Send + 'static>(
 ) -> Reply<T> {
     tauri::async_runtime::spawn_blocking(call)
         .await
-        .map_err(|e| ErrorReport {
-            code: "internal".into(),
-            message: e.to_string(),
-        })?
+        .map_err(|e| ErrorReport::new(ErrorCode::Internal, e.to_string()))?
 }
 
 /// Connects a first-run workstation to its platform, then starts the app again so that
@@ -72,9 +68,11 @@ pub async fn unlock_screen(engine: State<'_, Arc<Engine>>, app: AppHandle) -> Re
 }
 
 fn open_browser(url: &str) -> Reply<()> {
-    webbrowser::open(url).map_err(|e| ErrorReport {
-        code: "no_browser".into(),
-        message: format!("cannot open the system browser ({e}); open {url} by hand"),
+    webbrowser::open(url).map_err(|e| {
+        ErrorReport::new(
+            ErrorCode::NoBrowser,
+            format!("cannot open the system browser ({e}); open {url} by hand"),
+        )
     })
 }
 
@@ -114,7 +112,7 @@ pub async fn sync_now(engine: State<'_, Arc<Engine>>, app: AppHandle) -> Reply<S
         let report = engine
             .sync(&SyncOptions::default())
             .map_err(|e| e.report())?;
-        let _ = app.emit(SYNC_FINISHED, &report);
+        emit::<SyncFinished>(&app, &report);
         Ok(report)
     })
     .await
@@ -123,7 +121,7 @@ pub async fn sync_now(engine: State<'_, Arc<Engine>>, app: AppHandle) -> Reply<S
 fn sync_in_background(engine: Arc<Engine>, app: AppHandle) {
     std::thread::spawn(move || {
         if let Ok(report) = engine.sync(&SyncOptions::default()) {
-            let _ = app.emit(SYNC_FINISHED, &report);
+            emit::<SyncFinished>(&app, &report);
         }
     });
 }
@@ -131,6 +129,6 @@ fn sync_in_background(engine: Arc<Engine>, app: AppHandle) {
 /// Runs for the life of the window (see [`Engine::sync_forever`]).
 pub fn sync_forever(engine: Arc<Engine>, app: AppHandle) {
     engine.sync_forever(|report| {
-        let _ = app.emit(SYNC_FINISHED, report);
+        emit::<SyncFinished>(&app, report);
     });
 }

@@ -5,20 +5,17 @@
 use std::sync::Arc;
 
 use sr_engine::{PullBoard, PullOutcome};
-use tauri::{AppHandle, Emitter};
+use tauri::AppHandle;
 
-/// The events the UI listens to: a pull began (the source's name as the payload), and
-/// one ended (its outcome).
-pub const PULL_STARTED: &str = "pull-started";
-pub const PULL_FINISHED: &str = "pull-finished";
+use crate::ipc::{PullFinished, PullStarted, emit};
 
 pub fn announce_start(app: &AppHandle, source: &str) {
-    let _ = app.emit(PULL_STARTED, source);
+    emit::<PullStarted>(app, &source.to_owned());
 }
 
 /// What the app does when a pull ends, however it was started.
 pub fn announce(app: &AppHandle, outcome: &PullOutcome) {
-    let _ = app.emit(PULL_FINISHED, outcome);
+    emit::<PullFinished>(app, outcome);
     let added = outcome.added();
     if added > 0 {
         let body = format!(

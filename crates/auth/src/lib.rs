@@ -186,7 +186,11 @@ impl Auth {
         let redirect = RedirectUrl::new(pending.loopback.redirect_uri())
             .map_err(|e| AuthError::Io(e.to_string()))?;
         let callback = pending.loopback.wait(timeout).await?;
-        let checked = check_callback(&callback, pending.state.secret(), &self.config.issuer);
+        let checked = check_callback(
+            &callback.params,
+            pending.state.secret(),
+            &self.config.issuer,
+        );
         let code = match checked {
             Ok(code) => code,
             Err(e) => {
@@ -463,30 +467,35 @@ impl Auth {
 /// The code from the browser's return, once state (and the RFC 9207 issuer, when
 /// sent) match what this sign-in asked for.
 fn check_callback(
-    callback: &loopback::Callback,
+    params: &[(String, String)],
     state: &str,
     issuer: &str,
 ) -> Result<String, AuthError> {
-    if let Some(error) = callback.get("error") {
-        let detail = callback.get("error_description").unwrap_or_default();
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(error) = get("error") {
+        let detail = get("error_description").unwrap_or_default();
         return Err(AuthError::Refused(
             format!("{error} {detail}").trim().to_owned(),
         ));
     }
-    if callback.get("state") != Some(state) {
+    if get("state") != Some(state) {
         return Err(AuthError::Refused(
             "the browser came back from another sign-in (state does not match)".into(),
         ));
     }
-    if let Some(iss) = callback.get("iss")
+    if let Some(iss) = get("iss")
         && iss.trim_end_matches('/') != issuer.trim_end_matches('/')
     {
         return Err(AuthError::Refused(format!(
             "the answer came from another issuer ({iss})"
         )));
     }
-    callback
-        .get("code")
+    get("code")
         .map(str::to_owned)
         .ok_or_else(|| AuthError::Refused("the browser brought back no code".into()))
 }
@@ -547,5 +556,95 @@ where
         }
         RequestTokenError::Request(inner) => AuthError::Unreachable(describe(&inner)),
         other => AuthError::Refused(describe(&other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const ISSUER: &str = "https://realm.example/realms/clinic";
+
+    #[test]
+    fn the_browsers_return_gives_its_code_only_for_this_sign_in() {
+        let ok = params(&[("state", "s1"), ("code", "c1"), ("iss", ISSUER)]);
+        assert_eq!(check_callback(&ok, "s1", ISSUER).unwrap(), "c1");
+        let trailing_slash = params(&[
+            ("state", "s1"),
+            ("code", "c1"),
+            ("iss", &format!("{ISSUER}/")),
+        ]);
+        assert_eq!(check_callback(&trailing_slash, "s1", ISSUER).unwrap(), "c1");
+
+        let refused = |pairs: &[(&str, &str)]| match check_callback(&params(pairs), "s1", ISSUER) {
+            Err(AuthError::Refused(why)) => why,
+            other => panic!("{pairs:?} was not refused: {other:?}"),
+        };
+        assert!(refused(&[("state", "other"), ("code", "c1")]).contains("another sign-in"));
+        assert!(refused(&[("code", "c1")]).contains("another sign-in"));
+        assert!(
+            refused(&[
+                ("state", "s1"),
+                ("code", "c1"),
+                ("iss", "https://evil.example/realms/clinic")
+            ])
+            .contains("another issuer")
+        );
+        assert!(refused(&[("state", "s1")]).contains("no code"));
+        assert_eq!(
+            refused(&[
+                ("error", "access_denied"),
+                ("error_description", "the user said no")
+            ]),
+            "access_denied the user said no"
+        );
+    }
+
+    fn jwt(payload: &serde_json::Value) -> String {
+        let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        format!(
+            "{}.{}.signature",
+            encode(br#"{"alg":"RS256"}"#),
+            encode(payload.to_string().as_bytes())
+        )
+    }
+
+    #[test]
+    fn the_access_token_names_the_person_their_roles_and_tenants() {
+        let claims = read_access_claims(&jwt(&serde_json::json!({
+            "sub": "u-1",
+            "preferred_username": "otto",
+            "realm_access": {"roles": ["doctor", "offline_access"]},
+            "tenants": ["clinic-b"],
+            "lock_minutes": 5,
+        })))
+        .unwrap();
+        assert_eq!(claims.sub, "u-1");
+        assert_eq!(claims.preferred_username.as_deref(), Some("otto"));
+        assert_eq!(claims.tenants, ["clinic-b"]);
+        assert_eq!(claims.lock_minutes, Some(5));
+        assert!(claims.realm_access.roles.iter().any(|r| r == "doctor"));
+
+        let bare = read_access_claims(&jwt(&serde_json::json!({"sub": "u-2"}))).unwrap();
+        assert!(bare.tenants.is_empty(), "no claim, no tenant");
+        assert!(bare.realm_access.roles.is_empty());
+
+        for broken in [
+            "opaque-token",
+            "a.!!!.c",
+            &jwt(&serde_json::json!({"name": "no sub"})),
+        ] {
+            assert!(
+                matches!(read_access_claims(broken), Err(AuthError::Refused(_))),
+                "{broken}"
+            );
+        }
     }
 }

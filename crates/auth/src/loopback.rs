@@ -24,13 +24,6 @@ pub struct Callback {
 }
 
 impl Callback {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     /// Answers the browser, then closes the connection.
     pub async fn reply(mut self, ok: bool, message: &str) {
         let title = if ok { "Signed in" } else { "Sign-in failed" };

@@ -5,6 +5,7 @@
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
+use sr_contract::ErrorCode;
 use ts_rs::TS;
 
 use crate::verdicts::{parse_verdict, read_verdicts};
@@ -32,7 +33,7 @@ pub struct OutboxCounts {
     pub last_attempt_at: Option<String>,
     pub last_success_at: Option<String>,
     /// Why the last attempt stopped (a machine-readable code and a sentence).
-    pub last_error_code: Option<String>,
+    pub last_error_code: Option<ErrorCode>,
     pub last_error: Option<String>,
 }
 
@@ -98,7 +99,10 @@ impl Catalog {
 
     /// Notes how a sync attempt ended: `None` when it reached the platform and drained
     /// what it could, else the code and sentence that stopped it.
-    pub fn record_sync_attempt(&self, stopped: Option<(&str, &str)>) -> Result<(), CatalogError> {
+    pub fn record_sync_attempt(
+        &self,
+        stopped: Option<(ErrorCode, &str)>,
+    ) -> Result<(), CatalogError> {
         let now = now_rfc3339();
         match stopped {
             None => self.conn.execute(
@@ -109,7 +113,7 @@ impl Catalog {
             Some((code, message)) => self.conn.execute(
                 "UPDATE sync_status SET last_attempt_at = ?1, last_error_code = ?2, last_error = ?3
                  WHERE id = 1",
-                params![now, code, message],
+                params![now, code.as_str(), message],
             )?,
         };
         Ok(())
@@ -124,7 +128,9 @@ impl Catalog {
                 Ok(OutboxCounts {
                     last_attempt_at: r.get(0)?,
                     last_success_at: r.get(1)?,
-                    last_error_code: r.get(2)?,
+                    last_error_code: r
+                        .get::<_, Option<String>>(2)?
+                        .and_then(|code| serde_json::from_value(code.into()).ok()),
                     last_error: r.get(3)?,
                     ..OutboxCounts::default()
                 })

@@ -694,9 +694,8 @@ fn execute(
             let (finding, provider) = Engine::open(config)?.classify_file(&model, &file)?;
             let heatmap_file = match (&heatmap, &finding.heatmap) {
                 (Some(out), Some(map)) => {
-                    std::fs::write(out, map.png()).map_err(|e| {
-                        EngineError::Invalid(format!("cannot write {}: {e}", out.display()))
-                    })?;
+                    std::fs::write(out, map.png())
+                        .map_err(|e| EngineError::io(format!("write {}", out.display()), e))?;
                     Some(out.display().to_string())
                 }
                 (Some(_), None) => {
@@ -940,9 +939,8 @@ fn icd(action: IcdAction, config: EngineConfig, json: bool) -> Result<(), Engine
             let out =
                 out.unwrap_or_else(|| config.data_dir.join("models").join(sr_engine::ICD_TABLE));
             if let Some(dir) = out.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    EngineError::Invalid(format!("cannot create {}: {e}", dir.display()))
-                })?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| EngineError::io(format!("create {}", dir.display()), e))?;
             }
             let summary = sr_engine::icd::build(&tabular, &codes, &out)?;
             emit(json, &summary, || {
@@ -972,7 +970,7 @@ fn set_secret(name: &str, json: bool) -> Result<(), EngineError> {
     let mut secret = String::new();
     std::io::stdin()
         .read_line(&mut secret)
-        .map_err(|e| EngineError::Invalid(format!("cannot read the secret: {e}")))?;
+        .map_err(|e| EngineError::io("read the secret", e))?;
     let secret = secret.trim_end_matches(['\r', '\n']);
     if secret.is_empty() {
         return Err(EngineError::Invalid("the secret is empty".into()));
@@ -1000,7 +998,7 @@ fn emit<T: Serialize>(
 ) -> Result<(), EngineError> {
     if json {
         let out = serde_json::to_string_pretty(value)
-            .map_err(|e| EngineError::Invalid(format!("cannot print JSON: {e}")))?;
+            .map_err(|e| EngineError::Internal(format!("cannot print JSON: {e}")))?;
         println!("{out}");
     } else {
         print!("{}", text());

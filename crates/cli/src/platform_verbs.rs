@@ -152,10 +152,7 @@ pub fn sync(
         },
     )?;
     match report.stopped {
-        Some(stop) => Err(EngineError::Invalid(format!(
-            "sync stopped ({}): {}",
-            stop.code, stop.message
-        ))),
+        Some(stop) => Err(EngineError::SyncStopped(stop)),
         None => Ok(()),
     }
 }

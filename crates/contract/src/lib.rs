@@ -4,6 +4,7 @@
 
 mod api;
 mod audit;
+mod error_code;
 pub mod limits;
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,7 @@ use ts_rs::TS;
 
 pub use api::*;
 pub use audit::{AUDIT_GENESIS, AuditAnswer, AuditBatch, AuditEntry};
+pub use error_code::ErrorCode;
 
 /// A reviewer's role, as Keycloak's realm roles name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]

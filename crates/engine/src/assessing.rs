@@ -75,7 +75,7 @@ impl Engine {
             self.assessor.wakeup.wait(Duration::from_secs(60));
             self.assessor.running.store(true, Ordering::Relaxed);
             if let Err(e) = self.assess(None, &self.assessor.progress) {
-                tracing::error!(code = e.code(), "assessing items failed: {e}");
+                tracing::error!(code = %e.code(), "assessing items failed: {e}");
             }
             self.assessor.running.store(false, Ordering::Relaxed);
         }

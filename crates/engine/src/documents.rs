@@ -164,12 +164,7 @@ impl Engine {
     }
 
     fn icd(&self) -> Result<IcdTable, EngineError> {
-        let path = self.models.icd_table().ok_or_else(|| {
-            EngineError::Invalid(format!(
-                "no ICD-10-CM table is installed ({} in a model folder)",
-                crate::models::ICD_TABLE
-            ))
-        })?;
+        let path = self.models.icd_table().ok_or(EngineError::NoIcdTable)?;
         Ok(IcdTable::open(&path)?)
     }
 

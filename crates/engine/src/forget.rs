@@ -79,9 +79,6 @@ fn gone(removal: std::io::Result<()>, path: &Path) -> Result<(), EngineError> {
     match removal {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(EngineError::Invalid(format!(
-            "cannot delete {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(EngineError::io(format!("delete {}", path.display()), e)),
     }
 }

@@ -49,11 +49,12 @@ pub use screen_lock::{LockReason, PendingUnlock, Unlocked};
 pub use sr_assess::{Finding, HeatMap, LabelScore};
 pub use sr_auth::{self as auth, PlatformConfig};
 pub use sr_catalog as catalog;
+pub use sr_contract::ErrorCode;
 pub use sr_icd::{self as icd, CodeHit, CodeInfo};
 pub use sr_models::{DevicePreference, Provider, ProviderKind, RuntimeConfig};
 pub use sr_ocr::{self as ocr, PageText};
 pub use sr_pull as pull;
-pub use sr_sync::{SyncOptions, SyncReport};
+pub use sr_sync::{SyncOptions, SyncReport, SyncStop};
 pub use workstation_key::{AtRest, KeyError, forget_key};
 
 /// Encoded frames kept in memory for going back and forth between recent items.
@@ -123,9 +124,8 @@ pub struct Engine {
 impl Engine {
     pub fn open(config: EngineConfig) -> Result<Self, EngineError> {
         // The session keeps who signed in here, before the catalogue is ever opened.
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            EngineError::Invalid(format!("cannot create {}: {e}", config.data_dir.display()))
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| EngineError::io(format!("create {}", config.data_dir.display()), e))?;
         let session = platform::Session::open(config.session, &config.data_dir)?;
         let decoder = Decoder::new(DecodeConfig {
             pdfium_library: config.pdfium_library,
@@ -300,7 +300,7 @@ impl Engine {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| EngineError::Invalid(format!("cannot start the pull: {e}")))?;
+            .map_err(|e| EngineError::Internal(format!("cannot start the pull: {e}")))?;
         let options = sr_pull::PullOptions {
             models_dir: Some(self.site_models.clone()),
             ..options.clone()
@@ -453,7 +453,7 @@ impl Engine {
             let item = catalog.item(id)?;
             self.session.require_tenant(&item.tenant)?;
             if let Some(error) = item.error {
-                return Err(EngineError::Invalid(error));
+                return Err(EngineError::Damaged(error));
             }
             match (item.sha256, item.format) {
                 (Some(sha), Some(format)) => (
@@ -461,7 +461,11 @@ impl Engine {
                     format,
                     item.tenant,
                 ),
-                _ => return Err(EngineError::Invalid("the item's file is not stored".into())),
+                _ => {
+                    return Err(EngineError::Internal(
+                        "the item's file is not stored".into(),
+                    ));
+                }
             }
         };
         let frame = self.decoder.frame(&file, decode_format(format), index)?;

@@ -91,7 +91,7 @@ impl Session {
             .thread_name("platform")
             .enable_all()
             .build()
-            .map_err(|e| EngineError::Invalid(format!("cannot start the platform client: {e}")))?;
+            .map_err(|e| EngineError::Internal(format!("cannot start the platform client: {e}")))?;
         Ok(Session::Platform {
             auth: Box::new(Auth::new(config, data_dir)?),
             runtime,
@@ -347,7 +347,7 @@ impl Engine {
     pub fn logout(&self) -> Result<SignOut, EngineError> {
         let (auth, runtime) = self.session.platform()?;
         if let Err(e) = self.audit(sr_catalog::AuditAction::SignedOut, None, None) {
-            tracing::error!(code = e.code(), "signing out unrecorded: {e}");
+            tracing::error!(code = %e.code(), "signing out unrecorded: {e}");
         }
         Ok(runtime.block_on(auth.logout()))
     }
@@ -395,7 +395,7 @@ impl Engine {
             if purged_at.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
                 purged_at = Some(std::time::Instant::now());
                 if let Err(e) = self.purge(None, false) {
-                    tracing::error!(code = e.code(), "retention purge failed: {e}");
+                    tracing::error!(code = %e.code(), "retention purge failed: {e}");
                 }
             }
             let live = matches!(self.session.info().mode.as_str(), "signed_in");
@@ -418,7 +418,7 @@ impl Engine {
                     on_done(&report);
                 }
                 Err(e) => {
-                    tracing::error!(code = e.code(), "sync failed: {e}");
+                    tracing::error!(code = %e.code(), "sync failed: {e}");
                     wait = (wait * 2).min(SYNC_BACKOFF_MAX);
                 }
             }

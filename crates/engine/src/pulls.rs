@@ -338,7 +338,7 @@ impl PullBoard {
                 fetched_bytes = report.fetched_bytes,
                 "pull"
             ),
-            Err(e) => tracing::warn!(source = name, code = e.code(), "pull failed: {e}"),
+            Err(e) => tracing::warn!(source = name, code = %e.code(), "pull failed: {e}"),
         }
         let outcome = PullOutcome {
             source: name.to_string(),

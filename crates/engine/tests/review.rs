@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use sr_engine::catalog::{BatchKind, Decision, ItemState, QualityDecision, Role, WorklistQuery};
-use sr_engine::{AssessProgress, AtRest, DecideRequest, Engine, EngineConfig, frame_wire};
+use sr_engine::{
+    AssessProgress, AtRest, DecideRequest, Engine, EngineConfig, ErrorCode, frame_wire,
+};
 
 fn engine(data_dir: &std::path::Path) -> Engine {
     Engine::open(EngineConfig {
@@ -63,7 +65,10 @@ fn import_decide_restart_and_the_decision_is_still_there() {
         let bytes = engine.frame(first.id, 0).unwrap();
         assert_eq!(&bytes[..4], frame_wire::MAGIC);
         let broken = errors.rows.iter().find(|r| r.key == "bomb.png").unwrap();
-        assert_eq!(engine.frame(broken.id, 0).unwrap_err().code(), "invalid");
+        assert_eq!(
+            engine.frame(broken.id, 0).unwrap_err().code(),
+            ErrorCode::Decode
+        );
 
         let view = engine.open_item(first.id, Role::Technician).unwrap();
         assert_eq!(view.state, ItemState::InReview);
@@ -108,9 +113,9 @@ fn requests_about_unknown_items_or_the_wrong_role_are_refused_with_a_code() {
     let engine = engine(data.path());
     assert_eq!(
         engine.open_item(7, Role::Doctor).unwrap_err().code(),
-        "not_found"
+        ErrorCode::NotFound
     );
-    assert_eq!(engine.frame(7, 0).unwrap_err().code(), "not_found");
+    assert_eq!(engine.frame(7, 0).unwrap_err().code(), ErrorCode::NotFound);
     let decide = engine.decide(DecideRequest {
         item_id: 7,
         role: Role::Doctor,
@@ -118,7 +123,7 @@ fn requests_about_unknown_items_or_the_wrong_role_are_refused_with_a_code() {
         note: String::new(),
         time_spent_ms: 0,
     });
-    assert_eq!(decide.unwrap_err().code(), "not_found");
+    assert_eq!(decide.unwrap_err().code(), ErrorCode::NotFound);
     assert!(engine.verdicts().unwrap().is_empty());
 }
 

@@ -45,7 +45,7 @@ fn a_lost_key_is_a_clear_error_and_forget_starts_over() {
 
     let engine = engine(data.path());
     let error = engine.worklist(&query()).unwrap_err();
-    assert_eq!(error.code(), "key_lost");
+    assert_eq!(error.code(), sr_engine::ErrorCode::KeyLost);
     let message = error.to_string();
     assert!(
         message.contains("not yet synced are lost") && message.contains("secondread forget"),

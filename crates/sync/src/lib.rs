@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use sr_auth::{Auth, AuthError};
 use sr_catalog::{Catalog, CatalogError, Settled};
-use sr_contract::Outcome;
+use sr_contract::{ErrorCode, Outcome};
 use ts_rs::TS;
 
 pub use api::ApiError;
@@ -60,7 +60,7 @@ pub struct SyncReport {
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SyncStop {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -93,7 +93,7 @@ pub async fn sync(
     let stop = verdicts_stop?.or(audit_stop?);
     report.audit_records = audit_records;
     let catalog = catalog(store);
-    catalog.record_sync_attempt(stop.as_ref().map(|s| (s.code.as_str(), s.message.as_str())))?;
+    catalog.record_sync_attempt(stop.as_ref().map(|s| (s.code, s.message.as_str())))?;
     report.pending = catalog.outbox_pending()?;
     report.renewed_tokens = auth.renewals() - renewals_before;
     report.stopped = stop;
@@ -169,7 +169,7 @@ async fn sync_verdicts(
             Err(e) => {
                 report.sent -= batch.len() as u32;
                 return Ok(Some(SyncStop {
-                    code: e.code().to_owned(),
+                    code: e.code(),
                     message: e.to_string(),
                 }));
             }
@@ -200,7 +200,7 @@ async fn sync_audit(
             }
             Err(e) => {
                 return Ok(Some(SyncStop {
-                    code: e.code().to_owned(),
+                    code: e.code(),
                     message: e.to_string(),
                 }));
             }
@@ -209,15 +209,66 @@ async fn sync_audit(
 }
 
 impl ApiError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Auth(AuthError::SignInAgain(_) | AuthError::SignedOut) => "sign_in_again",
-            ApiError::Auth(AuthError::Unreachable(_)) | ApiError::Unreachable(_) => "unreachable",
-            ApiError::Auth(_) => "auth",
-            ApiError::Server { .. } => "server_error",
-            ApiError::Unauthorized(_) => "sign_in_again",
-            ApiError::Refused { .. } => "refused",
-            ApiError::Protocol(_) => "protocol",
+            ApiError::Auth(AuthError::SignInAgain(_) | AuthError::SignedOut)
+            | ApiError::Unauthorized(_) => ErrorCode::SignInAgain,
+            ApiError::Auth(AuthError::Unreachable(_)) | ApiError::Unreachable(_) => {
+                ErrorCode::Unreachable
+            }
+            ApiError::Auth(_) => ErrorCode::Auth,
+            ApiError::Server { .. } => ErrorCode::ServerError,
+            ApiError::Refused { .. } => ErrorCode::Refused,
+            ApiError::Protocol(_) => ErrorCode::Protocol,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each way a request can fail stops the sync with the code the status bar words:
+    /// the platform away, the platform failing, the session over, a refusal.
+    #[test]
+    fn each_failure_stops_with_its_code() {
+        let cases = [
+            (
+                ApiError::Unreachable("refused".into()),
+                ErrorCode::Unreachable,
+            ),
+            (
+                ApiError::Auth(AuthError::Unreachable("dns".into())),
+                ErrorCode::Unreachable,
+            ),
+            (
+                ApiError::Server {
+                    status: 503,
+                    message: "busy".into(),
+                },
+                ErrorCode::ServerError,
+            ),
+            (
+                ApiError::Unauthorized("bad signature".into()),
+                ErrorCode::SignInAgain,
+            ),
+            (
+                ApiError::Auth(AuthError::SignInAgain("invalid_grant".into())),
+                ErrorCode::SignInAgain,
+            ),
+            (ApiError::Auth(AuthError::SignedOut), ErrorCode::SignInAgain),
+            (
+                ApiError::Refused {
+                    status: 403,
+                    message: "no".into(),
+                    uuids: vec![],
+                },
+                ErrorCode::Refused,
+            ),
+            (ApiError::Protocol("html".into()), ErrorCode::Protocol),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.code(), code, "{error}");
         }
     }
 }

@@ -5,6 +5,7 @@ import type { AuditView } from "../bindings/AuditView";
 import type { CodeConflict } from "../bindings/CodeConflict";
 import type { CodeHit } from "../bindings/CodeHit";
 import type { DecideRequest } from "../bindings/DecideRequest";
+import type { ErrorCode } from "../bindings/ErrorCode";
 import type { ErrorReport } from "../bindings/ErrorReport";
 import type { ItemView } from "../bindings/ItemView";
 import type { LockReason } from "../bindings/LockReason";
@@ -49,13 +50,13 @@ export interface Backend {
   /** Removes a source and its keyring secret; what it pulled stays. */
   removeSource(name: string): Promise<SourcesView>;
   /** Starts a pull in the background; its end arrives through onPullFinished. */
-  pullSource(name: string): Promise<void>;
+  pullSource(name: string): Promise<null>;
   /** Calls `handler` with the source's name whenever a pull begins. */
   onPullStarted(handler: (source: string) => void): Promise<() => void>;
   /** Calls `handler` whenever a pull ends (started here or by the periodic listing). */
   onPullFinished(handler: (outcome: PullOutcome) => void): Promise<() => void>;
   /** Writes a first-run workstation's platform settings; the app then starts again. */
-  connectPlatform(form: PlatformForm): Promise<void>;
+  connectPlatform(form: PlatformForm): Promise<null>;
   /** Opens the realm's sign-in page in the system browser; resolves once back. */
   signIn(): Promise<SessionInfo>;
   /** Ends the realm's session and wipes the tokens; the outbox is kept. */
@@ -68,9 +69,9 @@ export interface Backend {
   /** The audit trail and its chain's check (the realm's auditors only). */
   audit(filter: AuditFilter): Promise<AuditView>;
   /** Deletes this workstation's key and data (refused while decisions wait to sync); the app starts again. */
-  forgetWorkstation(): Promise<void>;
+  forgetWorkstation(): Promise<null>;
   /** Records that the window locked (it hides everything itself). */
-  lockScreen(reason: LockReason): Promise<void>;
+  lockScreen(reason: LockReason): Promise<null>;
   /** Signs in again (the realm asks for the password) and says who unlocked. */
   unlockScreen(): Promise<Unlocked>;
   /** Calls `handler` when the desktop's screen saver starts or the machine suspends. */
@@ -81,7 +82,7 @@ export interface Backend {
 
 /** An engine error as the UI shows it: a stable code and a sentence. */
 export class BackendError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   constructor(report: ErrorReport) {
     super(report.message);
     this.code = report.code;

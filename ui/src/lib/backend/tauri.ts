@@ -1,20 +1,42 @@
 // The Backend over Tauri IPC and the sr:// frame scheme. The only module that imports Tauri.
 import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { PullOutcome } from "../bindings/PullOutcome";
-import type { SyncReport } from "../bindings/SyncReport";
+import type { Commands, Events } from "../bindings/ipc";
 import type { Backend } from "./index";
-import { asBackendError, BackendError } from "./index";
+import { asBackendError } from "./index";
 
 /** sr://localhost/ on Linux and macOS, http://sr.localhost/ on Windows. */
 const frameBase = convertFileSrc("", "sr");
 
-async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+/** Invokes a command of the generated list, typed by its name. */
+async function call<K extends keyof Commands>(
+  command: K,
+  ...[args]: keyof Commands[K]["args"] extends never ? [] : [Commands[K]["args"]]
+): Promise<Commands[K]["reply"]> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<Commands[K]["reply"]>(command, args);
   } catch (e) {
     throw asBackendError(e);
   }
+}
+
+/** A resource of the sr:// scheme; a refusal arrives as an ErrorReport in JSON. */
+async function fetchFrom(path: string): Promise<Response> {
+  const response = await fetch(`${frameBase}${path}`);
+  if (response.ok) return response;
+  const text = await response.text();
+  let report: unknown;
+  try {
+    report = JSON.parse(text);
+  } catch {
+    report = { code: "internal", message: `the frame scheme answered ${response.status}: ${text}` };
+  }
+  throw asBackendError(report);
+}
+
+/** Listens to an event of the generated list, typed by its name. */
+function on<K extends keyof Events>(event: K, handler: (payload: Events[K]) => void) {
+  return listen<Events[K]>(event, (e) => handler(e.payload));
 }
 
 export const tauriBackend: Backend = {
@@ -31,35 +53,24 @@ export const tauriBackend: Backend = {
   saveSource: (form) => call("save_source", { form }),
   removeSource: (name) => call("remove_source", { name }),
   pullSource: (name) => call("pull_source", { name }),
-  onPullStarted: (handler) => listen<string>("pull-started", (event) => handler(event.payload)),
-  onPullFinished: (handler) => listen<PullOutcome>("pull-finished", (event) => handler(event.payload)),
+  onPullStarted: (handler) => on("pull-started", handler),
+  onPullFinished: (handler) => on("pull-finished", handler),
   connectPlatform: (form) => call("connect_platform", { form }),
   signIn: () => call("sign_in"),
   signOut: () => call("sign_out"),
   syncStatus: () => call("sync_status"),
   syncNow: () => call("sync_now"),
-  onSyncFinished: (handler) => listen<SyncReport>("sync-finished", (event) => handler(event.payload)),
+  onSyncFinished: (handler) => on("sync-finished", handler),
   forgetWorkstation: () => call("forget_workstation"),
   audit: (filter) => call("audit", { filter }),
   lockScreen: (reason) => call("lock_screen", { reason }),
   unlockScreen: () => call("unlock_screen"),
-  onLockRequested: (handler) => listen("lock-requested", () => handler()),
-  onInternalError: (handler) => listen<string>("internal-error", (event) => handler(event.payload)),
+  onLockRequested: (handler) => on("lock-requested", () => handler()),
+  onInternalError: (handler) => on("internal-error", handler),
   async heatmap(id, model) {
-    const response = await fetch(`${frameBase}heatmap/${id}/${encodeURIComponent(model)}`);
-    if (!response.ok) throw new BackendError({ code: "not_found", message: await response.text() });
-    return response.blob();
+    return (await fetchFrom(`heatmap/${id}/${encodeURIComponent(model)}`)).blob();
   },
   async frame(id, index) {
-    const response = await fetch(`${frameBase}frame/${id}/${index}`);
-    if (!response.ok) {
-      const text = await response.text();
-      try {
-        throw new BackendError(JSON.parse(text));
-      } catch (e) {
-        throw e instanceof BackendError ? e : new BackendError({ code: "decode", message: text });
-      }
-    }
-    return response.arrayBuffer();
+    return (await fetchFrom(`frame/${id}/${index}`)).arrayBuffer();
   },
 };
