@@ -5,7 +5,7 @@ use serde::Serialize;
 use sr_engine::catalog::{Decision, Role};
 use sr_engine::{DecideRequest, Engine, EngineError, SyncOptions};
 
-use crate::emit;
+use crate::output::emit;
 
 /// Signs in through the system browser (the address is also printed, for a person
 /// to open by hand), or with a device code typed on another device.
