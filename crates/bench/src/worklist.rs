@@ -95,12 +95,9 @@ fn measure(items: usize, protection: Protection) -> serde_json::Value {
 
 fn query(tenant: Option<&str>, state: Option<ItemState>) -> WorklistQuery {
     WorklistQuery {
-        role: Role::Doctor,
         tenant: tenant.map(str::to_owned),
-        batch: None,
         state,
         limit: 1000,
-        sort: Default::default(),
-        text: None,
+        ..WorklistQuery::for_role(Role::Doctor)
     }
 }

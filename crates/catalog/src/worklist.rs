@@ -23,6 +23,22 @@ pub struct WorklistQuery {
     pub text: Option<String>,
 }
 
+impl WorklistQuery {
+    /// A role's whole worklist, in arrival order, at most 100 rows: the query the app
+    /// opens with, for the filters to narrow.
+    pub fn for_role(role: Role) -> Self {
+        Self {
+            role,
+            tenant: None,
+            batch: None,
+            state: None,
+            limit: 100,
+            sort: WorklistSort::default(),
+            text: None,
+        }
+    }
+}
+
 /// Marks around the matched words in [`WorklistRow::text_match`]; characters no OCR
 /// or text layer gives.
 pub const MATCH_START: char = '\u{2}';

@@ -67,15 +67,7 @@ fn fill(catalog: &mut Catalog) -> tempfile::TempDir {
 fn rows(catalog: &Catalog) -> Vec<(i64, String)> {
     catalog
         .worklist(
-            &WorklistQuery {
-                role: Role::Doctor,
-                tenant: None,
-                batch: None,
-                state: None,
-                limit: 100,
-                sort: Default::default(),
-                text: None,
-            },
+            &WorklistQuery::for_role(Role::Doctor),
             &sr_catalog::TenantScope::Every,
         )
         .unwrap()

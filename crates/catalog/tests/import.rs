@@ -44,13 +44,8 @@ fn errors(catalog: &Catalog) -> Vec<(String, String)> {
     let list = catalog
         .worklist(
             &WorklistQuery {
-                role: Role::Doctor,
-                tenant: None,
-                batch: None,
                 state: Some(ItemState::Error),
-                limit: 100,
-                sort: Default::default(),
-                text: None,
+                ..WorklistQuery::for_role(Role::Doctor)
             },
             &TenantScope::Every,
         )
@@ -193,13 +188,8 @@ fn a_worklist_holds_only_the_tenants_in_scope_and_counts_the_rest_as_hidden() {
     let mut catalog = common::open(data.path());
     catalog.import_dir(src.path(), &options()).unwrap();
     let query = |tenant: Option<&str>| WorklistQuery {
-        role: Role::Doctor,
         tenant: tenant.map(str::to_owned),
-        batch: None,
-        state: None,
-        limit: 100,
-        sort: Default::default(),
-        text: None,
+        ..WorklistQuery::for_role(Role::Doctor)
     };
 
     let a_only = TenantScope::only(["clinic-a"]);

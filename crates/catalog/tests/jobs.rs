@@ -65,13 +65,8 @@ fn coder_list(catalog: &Catalog, text: Option<&str>) -> Vec<WorklistRow> {
     catalog
         .worklist(
             &WorklistQuery {
-                role: Role::Coder,
-                tenant: None,
-                batch: None,
-                state: None,
-                limit: 100,
-                sort: Default::default(),
                 text: text.map(str::to_string),
+                ..WorklistQuery::for_role(Role::Coder)
             },
             &sr_catalog::TenantScope::Every,
         )

@@ -46,15 +46,7 @@ fn imported() -> (tempfile::TempDir, tempfile::TempDir, Vec<i64>) {
 fn worklist(catalog: &Catalog, role: Role) -> Vec<(i64, ItemState, Option<Decision>)> {
     catalog
         .worklist(
-            &WorklistQuery {
-                role,
-                tenant: None,
-                batch: None,
-                state: None,
-                limit: 100,
-                sort: Default::default(),
-                text: None,
-            },
+            &WorklistQuery::for_role(role),
             &sr_catalog::TenantScope::Every,
         )
         .unwrap()
@@ -341,13 +333,9 @@ fn retention_purges_only_items_the_platform_accepted() {
     let copy_id = catalog
         .worklist(
             &WorklistQuery {
-                role: Role::Doctor,
-                tenant: None,
                 batch: Some("b2".into()),
-                state: None,
                 limit: 10,
-                sort: Default::default(),
-                text: None,
+                ..WorklistQuery::for_role(Role::Doctor)
             },
             &sr_catalog::TenantScope::Every,
         )

@@ -18,13 +18,9 @@ fn engine(data_dir: &std::path::Path) -> Engine {
 
 fn query(role: Role, state: Option<ItemState>) -> WorklistQuery {
     WorklistQuery {
-        role,
-        tenant: None,
-        batch: None,
         state,
         limit: 1000,
-        sort: Default::default(),
-        text: None,
+        ..WorklistQuery::for_role(role)
     }
 }
 

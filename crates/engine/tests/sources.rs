@@ -70,13 +70,9 @@ fn an_edit_keeps_the_tuning_the_form_does_not_show_and_removal_keeps_the_items()
     );
     let kept = engine
         .worklist(&WorklistQuery {
-            role: Role::Doctor,
             tenant: Some("clinic-b".into()),
-            batch: None,
-            state: None,
             limit: 1000,
-            sort: Default::default(),
-            text: None,
+            ..WorklistQuery::for_role(Role::Doctor)
         })
         .unwrap();
     assert_eq!(

@@ -13,15 +13,7 @@ pub fn engine(data_dir: &Path) -> Engine {
 }
 
 pub fn query() -> WorklistQuery {
-    WorklistQuery {
-        role: Role::Doctor,
-        tenant: None,
-        batch: None,
-        state: None,
-        limit: 100,
-        sort: Default::default(),
-        text: None,
-    }
+    WorklistQuery::for_role(Role::Doctor)
 }
 
 /// A folder of two items, the first decided.

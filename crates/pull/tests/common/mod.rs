@@ -206,13 +206,8 @@ pub fn errors(catalog: &Mutex<Catalog>) -> Vec<(String, String)> {
     let list = catalog
         .worklist(
             &WorklistQuery {
-                role: Role::Doctor,
-                tenant: None,
-                batch: None,
                 state: Some(ItemState::Error),
-                limit: 100,
-                sort: Default::default(),
-                text: None,
+                ..WorklistQuery::for_role(Role::Doctor)
             },
             &sr_catalog::TenantScope::Every,
         )
