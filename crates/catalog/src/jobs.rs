@@ -1,11 +1,12 @@
 //! The pre-assessment queue: which items still need which model's read, in the order
-//! the reviewer needs them, and the results those reads produced.
+//! the reviewer needs them. The results the reads produce are `results.rs`'s.
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::{BatchKind, Catalog, CatalogError, Format, now_rfc3339};
+use crate::results::store_result;
+use crate::{BatchKind, Catalog, CatalogError, Format, JobResult, now_rfc3339};
 
 /// What a job computes for an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
@@ -28,7 +29,7 @@ impl JobKind {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "diagnosis" => Some(JobKind::Diagnosis),
             "quality" => Some(JobKind::Quality),
@@ -56,36 +57,6 @@ pub struct Job {
     pub model_id: String,
     pub sha256: String,
     pub format: Format,
-}
-
-/// Which model, exactly, produced a result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
-pub struct ModelStamp {
-    pub id: String,
-    pub version: String,
-    /// The model file's sha256; none for measures built into SecondRead.
-    pub sha256: Option<String>,
-}
-
-/// What a finished job stores.
-#[derive(Debug, Clone)]
-pub struct JobResult {
-    pub model: ModelStamp,
-    pub result: serde_json::Value,
-    /// An 8-bit PNG of where the model looked, if it gives one.
-    pub heatmap: Option<Vec<u8>>,
-    /// A document's text, kept searchable for the worklist.
-    pub text: Option<String>,
-}
-
-/// A result stored for an item by a local model.
-#[derive(Debug, Clone)]
-pub struct StoredAssessment {
-    pub kind: JobKind,
-    pub model: ModelStamp,
-    pub result: serde_json::Value,
-    pub has_heatmap: bool,
-    pub created_at: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
@@ -176,32 +147,7 @@ impl Catalog {
             }
             match outcome {
                 Ok(done) => {
-                    tx.execute(
-                        "DELETE FROM assessments WHERE item_id = ?1 AND kind = ?2 AND model_id = ?3",
-                        key,
-                    )?;
-                    tx.execute(
-                        "INSERT INTO assessments (item_id, kind, model_id, model_version,
-                                                  model_sha256, result, created_at, heatmap)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                        params![
-                            job.item_id,
-                            job.kind.as_str(),
-                            done.model.id,
-                            done.model.version,
-                            done.model.sha256,
-                            done.result.to_string(),
-                            now,
-                            done.heatmap
-                        ],
-                    )?;
-                    tx.execute("DELETE FROM document_text WHERE rowid = ?1", [job.item_id])?;
-                    if let Some(text) = &done.text {
-                        tx.execute(
-                            "INSERT INTO document_text (rowid, text) VALUES (?1, ?2)",
-                            params![job.item_id, text],
-                        )?;
-                    }
+                    store_result(&tx, job, done, &now)?;
                     tx.execute(
                         "UPDATE jobs SET state = 'done', error = NULL, updated_at = ?4
                          WHERE item_id = ?1 AND kind = ?2 AND model_id = ?3",
@@ -307,57 +253,5 @@ impl Catalog {
             }
         }
         Ok(out)
-    }
-
-    /// The local models' results for an item.
-    pub fn assessments(&self, item_id: i64) -> Result<Vec<StoredAssessment>, CatalogError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT kind, model_id, model_version, model_sha256, result, heatmap IS NOT NULL,
-                    created_at
-             FROM assessments WHERE item_id = ?1 AND kind IN ('diagnosis', 'quality', 'coding')
-             ORDER BY kind, model_id",
-        )?;
-        let rows = stmt.query_map([item_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                ModelStamp {
-                    id: r.get(1)?,
-                    version: r.get(2)?,
-                    sha256: r.get(3)?,
-                },
-                r.get::<_, String>(4)?,
-                r.get::<_, bool>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (kind, model, result, has_heatmap, created_at) = row?;
-            if let (Some(kind), Ok(result)) = (JobKind::parse(&kind), serde_json::from_str(&result))
-            {
-                out.push(StoredAssessment {
-                    kind,
-                    model,
-                    result,
-                    has_heatmap,
-                    created_at,
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    /// The heat map a diagnosis model stored for an item, as PNG.
-    pub fn heatmap(&self, item_id: i64, model_id: &str) -> Result<Option<Vec<u8>>, CatalogError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT heatmap FROM assessments
-                 WHERE item_id = ?1 AND kind = 'diagnosis' AND model_id = ?2",
-                params![item_id, model_id],
-                |r| r.get::<_, Option<Vec<u8>>>(0),
-            )
-            .optional()?
-            .flatten())
     }
 }

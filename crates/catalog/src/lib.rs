@@ -17,6 +17,7 @@ pub mod model;
 mod outbox;
 mod protection;
 mod remote;
+mod results;
 mod retention;
 mod scope;
 mod sealed;
@@ -33,7 +34,7 @@ pub use audit::{AuditAction, AuditCheck, AuditEvent, AuditFilter, AuditProblem, 
 pub use batches::{BatchEntry, BatchHeader, ImportReport, ItemFailure};
 pub use blobs::{BlobError, BlobReader, BlobStore, BlobWriter, StoredBlob};
 pub use import::ImportOptions;
-pub use jobs::{Job, JobKind, JobResult, ModelStamp, QueueCounts, StoredAssessment};
+pub use jobs::{Job, JobKind, QueueCounts};
 pub use keys::check_key;
 pub use manifest::{
     CheckedManifest, FILE_NAME as BATCH_MANIFEST, ManifestItem, parse as parse_manifest,
@@ -42,6 +43,7 @@ pub use model::*;
 pub use outbox::{OutboxCounts, Settled, Unsynced};
 pub use protection::{Protection, StoreKey};
 pub use remote::RemoteObject;
+pub use results::{JobResult, ModelStamp, StoredAssessment};
 pub use retention::{Expired, Purge, retention_cutoff};
 pub use scope::TenantScope;
 pub use sealing::{Sealing, SealingProgress, is_plaintext_sqlite as is_plaintext};
