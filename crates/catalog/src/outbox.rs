@@ -113,7 +113,7 @@ impl Catalog {
             Some((code, message)) => self.conn.execute(
                 "UPDATE sync_status SET last_attempt_at = ?1, last_error_code = ?2, last_error = ?3
                  WHERE id = 1",
-                params![now, code.as_str(), message],
+                params![now, code.to_string(), message],
             )?,
         };
         Ok(())
@@ -128,9 +128,11 @@ impl Catalog {
                 Ok(OutboxCounts {
                     last_attempt_at: r.get(0)?,
                     last_success_at: r.get(1)?,
+                    // A code this build does not know (a newer SecondRead wrote it)
+                    // still says that the last sync stopped, and its sentence why.
                     last_error_code: r
                         .get::<_, Option<String>>(2)?
-                        .and_then(|code| serde_json::from_value(code.into()).ok()),
+                        .map(|code| code.parse().unwrap_or(ErrorCode::Internal)),
                     last_error: r.get(3)?,
                     ..OutboxCounts::default()
                 })

@@ -33,7 +33,9 @@ pub struct JobResult {
 pub struct StoredAssessment {
     pub kind: JobKind,
     pub model: ModelStamp,
-    pub result: serde_json::Value,
+    /// The result as stored, JSON text: its reader parses it and says when it cannot
+    /// (a damaged row is re-assessed, never dropped unseen).
+    pub result: String,
     pub has_heatmap: bool,
     pub created_at: String,
 }
@@ -101,8 +103,7 @@ impl Catalog {
         let mut out = Vec::new();
         for row in rows {
             let (kind, model, result, has_heatmap, created_at) = row?;
-            if let (Some(kind), Ok(result)) = (JobKind::parse(&kind), serde_json::from_str(&result))
-            {
+            if let Some(kind) = JobKind::parse(&kind) {
                 out.push(StoredAssessment {
                     kind,
                     model,

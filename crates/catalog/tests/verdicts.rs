@@ -10,6 +10,7 @@ use sr_catalog::{
     BatchKind, Catalog, CatalogError, Decision, DiagnosisDecision, ImportOptions, ItemState,
     NewVerdict, QualityDecision, Reviewer, Role, WorklistQuery,
 };
+use sr_contract::ErrorCode;
 
 fn imported() -> (tempfile::TempDir, tempfile::TempDir, Vec<i64>) {
     let src = tempfile::tempdir().unwrap();
@@ -148,6 +149,38 @@ fn verdict_events_cannot_be_rewritten() {
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = conn.execute("DELETE FROM verdict_events", []);
     assert!(delete.unwrap_err().to_string().contains("append-only"));
+}
+
+/// The status bar says why the last sync stopped, even after a restart, and even when a
+/// newer SecondRead stored a code this one does not know.
+#[test]
+fn a_stopped_sync_is_remembered_with_its_code() {
+    let (_src, data, _ids) = imported();
+    let catalog = common::open(data.path());
+    catalog
+        .record_sync_attempt(Some((ErrorCode::SignInAgain, "the session ended")))
+        .unwrap();
+    drop(catalog);
+    let catalog = common::open(data.path());
+    let counts = catalog.outbox_counts().unwrap();
+    assert_eq!(counts.last_error_code, Some(ErrorCode::SignInAgain));
+    assert_eq!(counts.last_error.as_deref(), Some("the session ended"));
+    drop(catalog);
+
+    common::raw_connection(data.path())
+        .execute(
+            "UPDATE sync_status SET last_error_code = 'from_the_future'",
+            [],
+        )
+        .unwrap();
+    let catalog = common::open(data.path());
+    let counts = catalog.outbox_counts().unwrap();
+    assert_eq!(counts.last_error_code, Some(ErrorCode::Internal));
+    assert_eq!(counts.last_error.as_deref(), Some("the session ended"));
+
+    catalog.record_sync_attempt(None).unwrap();
+    let counts = catalog.outbox_counts().unwrap();
+    assert_eq!((counts.last_error_code, counts.last_error), (None, None));
 }
 
 fn due_uuids(catalog: &Catalog) -> Vec<String> {

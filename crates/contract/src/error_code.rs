@@ -75,93 +75,22 @@ pub enum ErrorCode {
     Internal,
 }
 
-impl ErrorCode {
-    /// The code as it is stored and printed: `"sign_in_again"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::Invalid => "invalid",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::NotDecidable => "not_decidable",
-            ErrorCode::NotPermitted => "not_permitted",
-            ErrorCode::PastLimit => "past_limit",
-            ErrorCode::Unsynced => "unsynced",
-            ErrorCode::Decode => "decode",
-            ErrorCode::Io => "io",
-            ErrorCode::DiskFull => "disk_full",
-            ErrorCode::KeyLost => "key_lost",
-            ErrorCode::Keyring => "keyring",
-            ErrorCode::Catalogue => "catalogue",
-            ErrorCode::NewerSchema => "newer_schema",
-            ErrorCode::AuditBroken => "audit_broken",
-            ErrorCode::Source => "source",
-            ErrorCode::RuntimeUnavailable => "runtime_unavailable",
-            ErrorCode::ModelRefused => "model_refused",
-            ErrorCode::Model => "model",
-            ErrorCode::Icd => "icd",
-            ErrorCode::NoBrowser => "no_browser",
-            ErrorCode::SignInAgain => "sign_in_again",
-            ErrorCode::SignedOut => "signed_out",
-            ErrorCode::Unreachable => "unreachable",
-            ErrorCode::ServerError => "server_error",
-            ErrorCode::Refused => "refused",
-            ErrorCode::Protocol => "protocol",
-            ErrorCode::Config => "config",
-            ErrorCode::TimedOut => "timed_out",
-            ErrorCode::Auth => "auth",
-            ErrorCode::Internal => "internal",
-        }
-    }
-}
-
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+// The stored and printed spelling is serde's, so there is one spelling to keep.
+serde_plain::derive_display_from_serialize!(ErrorCode);
+serde_plain::derive_fromstr_from_deserialize!(ErrorCode);
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The stored and printed spelling is the one serde writes for the UI.
     #[test]
-    fn as_str_is_the_wire_spelling() {
-        let all = [
-            ErrorCode::Invalid,
-            ErrorCode::NotFound,
-            ErrorCode::NotDecidable,
-            ErrorCode::NotPermitted,
-            ErrorCode::PastLimit,
-            ErrorCode::Unsynced,
-            ErrorCode::Decode,
-            ErrorCode::Io,
-            ErrorCode::DiskFull,
-            ErrorCode::KeyLost,
-            ErrorCode::Keyring,
-            ErrorCode::Catalogue,
-            ErrorCode::NewerSchema,
-            ErrorCode::AuditBroken,
-            ErrorCode::Source,
-            ErrorCode::RuntimeUnavailable,
-            ErrorCode::ModelRefused,
-            ErrorCode::Model,
-            ErrorCode::Icd,
-            ErrorCode::NoBrowser,
-            ErrorCode::SignInAgain,
-            ErrorCode::SignedOut,
-            ErrorCode::Unreachable,
-            ErrorCode::ServerError,
-            ErrorCode::Refused,
-            ErrorCode::Protocol,
-            ErrorCode::Config,
-            ErrorCode::TimedOut,
-            ErrorCode::Auth,
-            ErrorCode::Internal,
-        ];
-        for code in all {
-            let wire = serde_json::to_value(code).unwrap();
-            assert_eq!(wire, code.as_str(), "{code:?}");
-            assert_eq!(serde_json::from_value::<ErrorCode>(wire).unwrap(), code);
+    fn the_printed_spelling_is_the_wire_spelling_and_reads_back() {
+        for code in [ErrorCode::SignInAgain, ErrorCode::Internal, ErrorCode::Io] {
+            let printed = code.to_string();
+            assert_eq!(serde_json::to_value(code).unwrap(), printed.as_str());
+            assert_eq!(printed.parse::<ErrorCode>().unwrap(), code);
         }
+        assert_eq!(ErrorCode::SignInAgain.to_string(), "sign_in_again");
+        assert!("no_such_code".parse::<ErrorCode>().is_err());
     }
 }

@@ -488,19 +488,19 @@ fn read_assessments(
     for stored in stored {
         let model = stored.model;
         let read = match stored.kind {
-            sr_catalog::JobKind::Diagnosis => serde_json::from_value::<LocalFinding>(stored.result)
+            sr_catalog::JobKind::Diagnosis => serde_json::from_str::<LocalFinding>(&stored.result)
                 .map(|mut finding| {
                     finding.model = model.clone();
                     finding.has_heatmap = stored.has_heatmap;
                     view.findings.push(finding);
                 }),
-            sr_catalog::JobKind::Quality => serde_json::from_value(stored.result).map(|report| {
+            sr_catalog::JobKind::Quality => serde_json::from_str(&stored.result).map(|report| {
                 view.quality = Some(QualityAssessment {
                     model: model.clone(),
                     report,
                 });
             }),
-            sr_catalog::JobKind::Coding => serde_json::from_value(stored.result).map(|coding| {
+            sr_catalog::JobKind::Coding => serde_json::from_str(&stored.result).map(|coding| {
                 view.coding = Some(CodingAssessment {
                     model: model.clone(),
                     coding,

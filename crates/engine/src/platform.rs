@@ -368,7 +368,7 @@ impl Engine {
             conflicts = report.conflicts,
             failed = report.failed,
             pending = report.pending,
-            stopped = report.stopped.as_ref().map(|s| s.code.as_str()),
+            stopped = report.stopped.as_ref().map(|s| s.code.to_string()),
             "sync"
         );
         Ok(report)

@@ -152,28 +152,31 @@ fn a_stored_result_that_cannot_be_read_is_said_and_assessed_again() {
             .is_some()
     );
 
-    // The stored result is damaged (a disk fault, a row an older version wrote).
-    let raw =
-        rusqlite::Connection::open(data.path().join(sr_engine::catalog::CATALOGUE_FILE)).unwrap();
-    raw.execute(
-        "UPDATE assessments SET result = '{\"laplacian\": \"?\"}' WHERE kind = 'quality'",
-        [],
-    )
-    .unwrap();
-    drop(raw);
-    let view = engine.open_item(id, Role::Technician).unwrap();
-    assert!(view.quality.is_none());
-    assert!(view.assessment_pending, "the item is queued again");
-    let [said] = view.assessment_errors.as_slice() else {
-        panic!("{:?}", view.assessment_errors)
-    };
-    assert!(
-        said.starts_with("quality (") && said.ends_with("re-assessing"),
-        "{said}"
-    );
+    // The stored result is damaged (a disk fault, a row an older version wrote): JSON of
+    // the wrong shape, then text that is not JSON at all.
+    for damaged in ["{\"laplacian\": \"?\"}", "{\"laplacian\": 0.4"] {
+        let raw = rusqlite::Connection::open(data.path().join(sr_engine::catalog::CATALOGUE_FILE))
+            .unwrap();
+        raw.execute(
+            "UPDATE assessments SET result = ?1 WHERE kind = 'quality'",
+            [damaged],
+        )
+        .unwrap();
+        drop(raw);
+        let view = engine.open_item(id, Role::Technician).unwrap();
+        assert!(view.quality.is_none());
+        assert!(view.assessment_pending, "the item is queued again");
+        let [said] = view.assessment_errors.as_slice() else {
+            panic!("{:?}", view.assessment_errors)
+        };
+        assert!(
+            said.starts_with("quality (") && said.ends_with("re-assessing"),
+            "{said}"
+        );
 
-    engine.assess(Some(id), &AssessProgress::default()).unwrap();
-    let view = engine.open_item(id, Role::Technician).unwrap();
-    assert!(view.quality.is_some() && view.assessment_errors.is_empty());
-    assert!(!view.assessment_pending);
+        engine.assess(Some(id), &AssessProgress::default()).unwrap();
+        let view = engine.open_item(id, Role::Technician).unwrap();
+        assert!(view.quality.is_some() && view.assessment_errors.is_empty());
+        assert!(!view.assessment_pending);
+    }
 }
