@@ -3,8 +3,10 @@
 //! sha256 → store atomically → record. Everything from the store is untrusted: keys,
 //! manifests and bytes are checked per item, and one bad item never stops the rest.
 
+mod fetch;
 mod listing;
 mod models;
+mod plan;
 mod progress;
 mod pull;
 mod secrets;
