@@ -2,18 +2,16 @@
 //! workstation's key, a blob damaged, cut short or swapped on disk is refused, and a
 //! data dir an earlier version left in plaintext is encrypted in place.
 
-mod common;
-
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use base64::Engine as _;
-use sha2::{Digest, Sha256};
 use sr_catalog::{
     BatchKind, Catalog, CatalogError, Decision, DiagnosisDecision, ImportOptions, NewVerdict,
     Protection, Reviewer, Role, StoreKey, WorklistQuery,
 };
+use sr_test_support::{self as support, sha256_hex};
 
 /// A synthetic subject's name and a report phrase, as PHI would appear.
 const NAME: &str = "Zebulon Quartermaine";
@@ -25,10 +23,6 @@ fn scan_bytes() -> Vec<u8> {
     bytes.extend((0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
     bytes.extend_from_slice(PHRASE.as_bytes());
     bytes
-}
-
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// A batch of one image and one document, decided with a note that names the subject.
@@ -109,7 +103,7 @@ fn files_holding(dir: &Path, needle: &str) -> Vec<String> {
 #[test]
 fn nothing_on_disk_names_the_subject_and_the_same_scan_finds_them_unencrypted() {
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     let _src = fill(&mut catalog);
     drop(catalog);
     for needle in [NAME, PHRASE] {
@@ -130,11 +124,11 @@ fn nothing_on_disk_names_the_subject_and_the_same_scan_finds_them_unencrypted() 
 #[test]
 fn a_sealed_blob_reads_back_whole_and_from_any_offset() {
     let data = tempfile::tempdir().unwrap();
-    let catalog = common::open(data.path());
+    let catalog = support::open_catalog(data.path());
     let bytes = scan_bytes();
     let blob = catalog
         .blobs()
-        .put(bytes.as_slice(), Some(&sha(&bytes)))
+        .put(bytes.as_slice(), Some(&sha256_hex(&bytes)))
         .unwrap();
     let mut whole = Vec::new();
     catalog
@@ -188,7 +182,7 @@ fn read_error(catalog: &Catalog, sha256: &str) -> String {
 #[test]
 fn a_blob_damaged_cut_short_or_swapped_on_disk_is_refused_and_the_others_still_read() {
     let data = tempfile::tempdir().unwrap();
-    let catalog = common::open(data.path());
+    let catalog = support::open_catalog(data.path());
     let put = |bytes: &[u8]| catalog.blobs().put(bytes, None).unwrap().sha256;
     let bytes = scan_bytes();
     let (damaged, short, swapped, other, intact) = (
@@ -224,7 +218,7 @@ fn a_blob_damaged_cut_short_or_swapped_on_disk_is_refused_and_the_others_still_r
 #[test]
 fn another_key_opens_nothing() {
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     let _src = fill(&mut catalog);
     drop(catalog);
     let other = Protection::Encrypted(StoreKey::generate());
@@ -237,7 +231,7 @@ fn another_key_opens_nothing() {
         Err(CatalogError::WrongKey(_))
     ));
     assert_eq!(
-        rows(&common::open(data.path())).len(),
+        rows(&support::open_catalog(data.path())).len(),
         2,
         "the right key still opens it"
     );
@@ -254,7 +248,7 @@ fn a_plaintext_data_dir_is_encrypted_in_place_and_an_interrupted_sealing_resumes
     // A kill during an earlier try at the export left its half-written copy.
     fs::write(data.path().join("catalogue.sqlite3.sealing"), b"half").unwrap();
 
-    let catalog = common::open(data.path());
+    let catalog = support::open_catalog(data.path());
     assert_eq!(rows(&catalog), before, "every item is still there");
     assert_eq!(catalog.verdicts(None).unwrap().len(), verdicts);
     assert!(!sr_catalog::is_plaintext(&data.path().join("catalogue.sqlite3")).unwrap());
@@ -273,7 +267,7 @@ fn a_plaintext_data_dir_is_encrypted_in_place_and_an_interrupted_sealing_resumes
         .unwrap();
     let plain_sha = plain.file_name().unwrap().to_string_lossy().into_owned();
     let original = scan_bytes();
-    let content = if sha(&original) == plain_sha {
+    let content = if sha256_hex(&original) == plain_sha {
         original
     } else {
         format!("PNG {NAME} {PHRASE}").into_bytes()
@@ -281,7 +275,7 @@ fn a_plaintext_data_dir_is_encrypted_in_place_and_an_interrupted_sealing_resumes
     drop(catalog);
     fs::write(&plain, &content).unwrap();
     fs::write(data.path().join("blobs").join(".sealing"), b"").unwrap();
-    let catalog = common::open(data.path());
+    let catalog = support::open_catalog(data.path());
     assert_eq!(files_holding(data.path(), NAME), Vec::<String>::new());
     assert!(!data.path().join("blobs").join(".sealing").exists());
     let mut read = Vec::new();

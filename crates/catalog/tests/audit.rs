@@ -2,9 +2,8 @@
 //! back by person, item and time; append-only; and a record edited or deleted in the
 //! file behind the catalogue's back is named by `verify_audit`.
 
-mod common;
-
 use sr_catalog::{AuditAction, AuditEvent, AuditFilter, Catalog, Reviewer};
+use sr_test_support as support;
 
 fn person(name: &str) -> Reviewer {
     Reviewer {
@@ -26,7 +25,7 @@ fn record(catalog: &mut Catalog, who: &str, action: AuditAction, item_id: Option
 
 /// Five records by two people; the third names an item that is not catalogued.
 fn trail(data: &std::path::Path) -> Catalog {
-    let mut catalog = common::open(data);
+    let mut catalog = support::open_catalog(data);
     record(&mut catalog, "ana", AuditAction::SignedIn, None);
     record(&mut catalog, "ana", AuditAction::ItemViewed, Some(7));
     record(&mut catalog, "ana", AuditAction::Decided, Some(7));
@@ -93,7 +92,7 @@ fn records_are_chained_in_order_and_read_back_by_person_and_item() {
 fn the_trail_refuses_edits_and_deletions_through_sql() {
     let data = tempfile::tempdir().unwrap();
     drop(trail(data.path()));
-    let conn = common::raw_connection(data.path());
+    let conn = support::raw_connection(data.path());
     let update = conn.execute("UPDATE audit_log SET actor_username = 'eve'", []);
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = conn.execute("DELETE FROM audit_log WHERE seq = 2", []);
@@ -104,7 +103,7 @@ fn the_trail_refuses_edits_and_deletions_through_sql() {
 fn verify_names_a_record_deleted_or_edited_behind_the_catalogues_back() {
     let data = tempfile::tempdir().unwrap();
     drop(trail(data.path()));
-    let conn = common::raw_connection(data.path());
+    let conn = support::raw_connection(data.path());
     // Someone with the key and a SQL shell: the triggers go first.
     conn.execute_batch(
         "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;
@@ -114,7 +113,7 @@ fn verify_names_a_record_deleted_or_edited_behind_the_catalogues_back() {
     .unwrap();
     drop(conn);
 
-    let check = common::open(data.path()).verify_audit().unwrap();
+    let check = support::open_catalog(data.path()).verify_audit().unwrap();
     let named: Vec<(i64, &str)> = check
         .problems
         .iter()
@@ -128,14 +127,14 @@ fn verify_names_a_record_deleted_or_edited_behind_the_catalogues_back() {
     // An edit whose hash was made again still breaks the link from the next record.
     let data = tempfile::tempdir().unwrap();
     drop(trail(data.path()));
-    let conn = common::raw_connection(data.path());
+    let conn = support::raw_connection(data.path());
     conn.execute_batch(
         "DROP TRIGGER audit_log_no_update;
          UPDATE audit_log SET actor_username = 'eve', hash = 'ab' WHERE seq = 3;",
     )
     .unwrap();
     drop(conn);
-    let check = common::open(data.path()).verify_audit().unwrap();
+    let check = support::open_catalog(data.path()).verify_audit().unwrap();
     let seqs: Vec<i64> = check.problems.iter().map(|p| p.seq).collect();
     assert_eq!(seqs, [3, 3], "{:?}", check.problems);
 }

@@ -3,9 +3,9 @@
 //! that came too early failed with "An error occurred with PRAGMA key" (seen on CI).
 //! This file holds one test so that its process starts with SQLite untouched.
 
-mod common;
-
 use std::sync::{Arc, Barrier};
+
+use sr_test_support as support;
 
 #[test]
 fn catalogues_opened_at_once_by_a_fresh_process_all_open() {
@@ -19,7 +19,7 @@ fn catalogues_opened_at_once_by_a_fresh_process_all_open() {
                 let start = Arc::clone(&start);
                 scope.spawn(move || {
                     start.wait();
-                    sr_catalog::Catalog::open(dir.path(), &common::protection()).map(|_| ())
+                    sr_catalog::Catalog::open(dir.path(), &support::protection()).map(|_| ())
                 })
             })
             .collect();

@@ -1,17 +1,10 @@
 //! Importing a folder laid out like the bucket: good items land, each bad one is
 //! recorded with its reason, and nothing is written outside the data dir.
 
-mod common;
-
 use std::fs;
-use std::path::Path;
 
-use sha2::{Digest, Sha256};
-use sr_catalog::{BatchKind, Catalog, ImportOptions, ItemState, Role, TenantScope, WorklistQuery};
-
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+use sr_catalog::{BatchKind, ImportOptions, Role, TenantScope, WorklistQuery};
+use sr_test_support::{self as support, error_rows, manifest, sha256_hex, write_batch_with};
 
 fn options() -> ImportOptions {
     ImportOptions {
@@ -20,49 +13,13 @@ fn options() -> ImportOptions {
     }
 }
 
-fn write_batch(
-    root: &Path,
-    tenant: &str,
-    batch: &str,
-    files: &[(&str, &[u8])],
-    manifest: serde_json::Value,
-) {
-    let dir = root.join(tenant).join(batch);
-    fs::create_dir_all(&dir).unwrap();
-    for (key, bytes) in files {
-        fs::write(dir.join(key), bytes).unwrap();
-    }
-    fs::write(dir.join("batch.json"), manifest.to_string()).unwrap();
-}
-
-fn manifest(tenant: &str, batch: &str, items: serde_json::Value) -> serde_json::Value {
-    serde_json::json!({"schema": "secondread.batch/1", "batch_id": batch, "tenant": tenant,
-                       "kind": "imaging", "items": items})
-}
-
-fn errors(catalog: &Catalog) -> Vec<(String, String)> {
-    let list = catalog
-        .worklist(
-            &WorklistQuery {
-                state: Some(ItemState::Error),
-                ..WorklistQuery::for_role(Role::Doctor)
-            },
-            &TenantScope::Every,
-        )
-        .unwrap();
-    list.rows
-        .into_iter()
-        .map(|r| (r.key, r.error.unwrap_or_default()))
-        .collect()
-}
-
 #[test]
 fn bad_items_carry_their_reason_and_the_rest_imports() {
     let src = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let good = b"good image bytes".as_slice();
     let other = b"other bytes".as_slice();
-    write_batch(
+    write_batch_with(
         src.path(),
         "clinic-a",
         "b1",
@@ -75,21 +32,21 @@ fn bad_items_carry_their_reason_and_the_rest_imports() {
             "clinic-a",
             "b1",
             serde_json::json!([
-                {"key": "good.png", "sha256": sha(good), "size": good.len()},
-                {"key": "bad-sum.png", "sha256": sha(b"something else")},
+                {"key": "good.png", "sha256": sha256_hex(good), "size": good.len()},
+                {"key": "bad-sum.png", "sha256": sha256_hex(b"something else")},
                 {"key": "empty.png"},
                 {"key": "missing.png"},
-                {"key": "../../outside.png", "sha256": sha(good)},
+                {"key": "../../outside.png", "sha256": sha256_hex(good)},
                 {"key": "notes.txt"},
             ]),
         ),
     );
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     let report = catalog.import_dir(src.path(), &options()).unwrap();
     assert_eq!(report.added, 6);
     assert_eq!(report.failed.len(), 5);
 
-    let errors = errors(&catalog);
+    let errors = error_rows(&catalog);
     let reason = |key: &str| {
         errors
             .iter()
@@ -103,7 +60,7 @@ fn bad_items_carry_their_reason_and_the_rest_imports() {
     assert!(reason("../../outside.png").contains("'..'"));
     assert!(reason("notes.txt").contains("not a supported file type"));
     assert!(!errors.iter().any(|(k, _)| k == "good.png"));
-    assert!(catalog.blobs().contains(&sha(good)));
+    assert!(catalog.blobs().contains(&sha256_hex(good)));
     assert!(!src.path().join("outside.png").exists() && !data.path().join("outside.png").exists());
 }
 
@@ -111,14 +68,14 @@ fn bad_items_carry_their_reason_and_the_rest_imports() {
 fn an_unknown_schema_marks_each_item_and_other_batches_import() {
     let src = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    write_batch(
+    write_batch_with(
         src.path(),
         "clinic-a",
         "future",
         &[("a.dcm", b"x"), ("b.dcm", b"y")],
         serde_json::json!({"schema": "secondread.batch/9", "items": []}),
     );
-    write_batch(
+    write_batch_with(
         src.path(),
         "clinic-b",
         "fine",
@@ -126,13 +83,13 @@ fn an_unknown_schema_marks_each_item_and_other_batches_import() {
         manifest(
             "clinic-b",
             "fine",
-            serde_json::json!([{"key": "c.png", "sha256": sha(b"z")}]),
+            serde_json::json!([{"key": "c.png", "sha256": sha256_hex(b"z")}]),
         ),
     );
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     let report = catalog.import_dir(src.path(), &options()).unwrap();
     assert_eq!(report.batches, 2);
-    let errors = errors(&catalog);
+    let errors = error_rows(&catalog);
     assert_eq!(errors.len(), 2);
     assert!(
         errors
@@ -148,7 +105,7 @@ fn reimport_is_idempotent_and_a_changed_file_is_picked_up() {
     let dir = src.path().join("clinic-a").join("no-manifest");
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("one.jpg"), b"first").unwrap();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     let first = catalog.import_dir(src.path(), &options()).unwrap();
     assert_eq!((first.added, first.changed, first.unchanged), (1, 0, 0));
     let again = catalog.import_dir(src.path(), &options()).unwrap();
@@ -161,7 +118,7 @@ fn reimport_is_idempotent_and_a_changed_file_is_picked_up() {
     );
     let pending = catalog.pending_probes().unwrap();
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].sha256, sha(b"second"));
+    assert_eq!(pending[0].sha256, sha256_hex(b"second"));
 }
 
 #[test]
@@ -175,9 +132,9 @@ fn a_worklist_holds_only_the_tenants_in_scope_and_counts_the_rest_as_hidden() {
         let bodies: Vec<(&str, &[u8])> = files.iter().map(|f| (*f, f.as_bytes())).collect();
         let items: Vec<_> = files
             .iter()
-            .map(|f| serde_json::json!({"key": f, "sha256": sha(f.as_bytes())}))
+            .map(|f| serde_json::json!({"key": f, "sha256": sha256_hex(f.as_bytes())}))
             .collect();
-        write_batch(
+        write_batch_with(
             src.path(),
             tenant,
             "b1",
@@ -185,7 +142,7 @@ fn a_worklist_holds_only_the_tenants_in_scope_and_counts_the_rest_as_hidden() {
             manifest(tenant, "b1", items.into()),
         );
     }
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     catalog.import_dir(src.path(), &options()).unwrap();
     let query = |tenant: Option<&str>| WorklistQuery {
         tenant: tenant.map(str::to_owned),

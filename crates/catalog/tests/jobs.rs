@@ -1,14 +1,13 @@
 //! The pre-assessment queue in the catalogue: which items get jobs, the order they run
 //! in, and results that stop counting when the item they were computed on changed.
 
-mod common;
-
 use std::fs;
 
 use sr_catalog::{
     BatchKind, Catalog, Format, ImportOptions, Job, JobKind, JobResult, MATCH_END, MATCH_START,
     ModelStamp, ProbeOutcome, Role, WorklistQuery, WorklistRow,
 };
+use sr_test_support as support;
 
 fn import(catalog: &mut Catalog, root: &std::path::Path, kind: BatchKind) {
     catalog
@@ -85,7 +84,7 @@ fn documents_get_coding_jobs_and_their_text_is_searchable_until_the_file_changes
     fs::create_dir_all(images.path().join("clinic/b1")).unwrap();
     fs::write(images.path().join("clinic/b1/a.png"), b"image").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     import(&mut catalog, src.path(), BatchKind::Coding);
     import(&mut catalog, images.path(), BatchKind::Imaging);
 
@@ -174,7 +173,7 @@ fn only_viewable_images_are_queued_and_the_opened_item_goes_first() {
     fs::create_dir_all(docs.path().join("clinic/d1")).unwrap();
     fs::write(docs.path().join("clinic/d1/letter.pdf"), b"%PDF").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     import(&mut catalog, src.path(), BatchKind::Imaging);
     import(&mut catalog, docs.path(), BatchKind::Coding);
 
@@ -201,7 +200,7 @@ fn a_result_for_a_file_that_changed_meanwhile_is_dropped_and_the_job_requeued() 
     fs::create_dir_all(&batch).unwrap();
     fs::write(batch.join("a.png"), b"first capture").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     import(&mut catalog, src.path(), BatchKind::Imaging);
     catalog.enqueue_jobs(&[(JobKind::Diagnosis, "m")]).unwrap();
     let [job]: [Job; 1] = catalog.due_jobs(10, None).unwrap().try_into().unwrap();
@@ -232,7 +231,7 @@ fn a_failed_job_keeps_its_reason_for_that_item_only() {
     fs::write(batch.join("a.png"), b"a").unwrap();
     fs::write(batch.join("b.png"), b"b").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     import(&mut catalog, src.path(), BatchKind::Imaging);
     catalog.enqueue_jobs(&[(JobKind::Quality, "q")]).unwrap();
     let jobs = catalog.due_jobs(10, None).unwrap();

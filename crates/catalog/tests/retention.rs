@@ -1,15 +1,15 @@
 //! A purge killed after its commit leaves files no row names; the next purge takes
 //! them, once they are older than any pull could still be registering.
 
-mod common;
-
 use std::fs::File;
 use std::time::{Duration, SystemTime};
+
+use sr_test_support as support;
 
 #[test]
 fn a_purge_takes_the_files_an_interrupted_one_left_and_spares_fresh_ones() {
     let data = tempfile::tempdir().unwrap();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     let left = catalog
         .blobs()
         .put(&b"left by a killed purge"[..], None)

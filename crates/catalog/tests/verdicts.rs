@@ -1,33 +1,37 @@
 //! Decisions: committed before the call returns, append-only, superseded by amendment,
 //! and reflected in the worklist of the role that made them.
 
-mod common;
-
 use std::fs;
 
-use sha2::{Digest, Sha256};
 use sr_catalog::{
     BatchKind, Catalog, CatalogError, Decision, DiagnosisDecision, ImportOptions, ItemState,
     NewVerdict, QualityDecision, Reviewer, Role, WorklistQuery,
 };
 use sr_contract::ErrorCode;
+use sr_test_support as support;
 
 fn imported() -> (tempfile::TempDir, tempfile::TempDir, Vec<i64>) {
     let src = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    let dir = src.path().join("clinic-a").join("b1");
-    fs::create_dir_all(&dir).unwrap();
-    let mut items = Vec::new();
-    for (key, body) in [("a.png", "A"), ("b.png", "B"), ("c.png", "C")] {
-        fs::write(dir.join(key), body).unwrap();
-        items.push(serde_json::json!({"key": key, "sha256": hex::encode(Sha256::digest(body))}));
-    }
+    let files: [(&str, &[u8]); 4] = [
+        ("a.png", b"A"),
+        ("b.png", b"B"),
+        ("c.png", b"C"),
+        ("bad.png", b"D"),
+    ];
+    let mut items: Vec<_> = files[..3]
+        .iter()
+        .map(|(key, body)| support::manifest_entry(key, body))
+        .collect();
     items.push(serde_json::json!({"key": "bad.png", "sha256": "00"}));
-    fs::write(dir.join("bad.png"), "D").unwrap();
-    let manifest = serde_json::json!({"schema": "secondread.batch/1", "batch_id": "b1",
-        "tenant": "clinic-a", "kind": "imaging", "items": items});
-    fs::write(dir.join("batch.json"), manifest.to_string()).unwrap();
-    let mut catalog = common::open(data.path());
+    support::write_batch_with(
+        src.path(),
+        "clinic-a",
+        "b1",
+        &files,
+        support::manifest("clinic-a", "b1", items.into()),
+    );
+    let mut catalog = support::open_catalog(data.path());
     catalog
         .import_dir(
             src.path(),
@@ -75,7 +79,7 @@ fn doctor(item_id: i64, decision: DiagnosisDecision) -> NewVerdict {
 fn a_decision_survives_reopening_and_an_amendment_supersedes_it() {
     let (_src, data, ids) = imported();
     let first = {
-        let mut catalog = common::open(data.path());
+        let mut catalog = support::open_catalog(data.path());
         catalog
             .mark_opened(ids[1], Role::Doctor.verdict_kind())
             .unwrap();
@@ -83,7 +87,7 @@ fn a_decision_survives_reopening_and_an_amendment_supersedes_it() {
             .record_verdict(doctor(ids[0], DiagnosisDecision::Agree))
             .unwrap()
     };
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     let rows = worklist(&catalog, Role::Doctor);
     assert_eq!(rows[0].1, ItemState::Decided);
     assert_eq!(rows[1].1, ItemState::InReview);
@@ -112,7 +116,7 @@ fn a_decision_survives_reopening_and_an_amendment_supersedes_it() {
 #[test]
 fn wrong_kinds_and_broken_items_are_refused() {
     let (_src, data, ids) = imported();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     let mut wrong = doctor(ids[0], DiagnosisDecision::Agree);
     wrong.decision = Decision::Quality(QualityDecision::Blurry);
     assert!(matches!(
@@ -139,12 +143,12 @@ fn wrong_kinds_and_broken_items_are_refused() {
 #[test]
 fn verdict_events_cannot_be_rewritten() {
     let (_src, data, ids) = imported();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     catalog
         .record_verdict(doctor(ids[0], DiagnosisDecision::Agree))
         .unwrap();
     drop(catalog);
-    let conn = common::raw_connection(data.path());
+    let conn = support::raw_connection(data.path());
     let update = conn.execute("UPDATE verdict_events SET body = '{}'", []);
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = conn.execute("DELETE FROM verdict_events", []);
@@ -156,24 +160,24 @@ fn verdict_events_cannot_be_rewritten() {
 #[test]
 fn a_stopped_sync_is_remembered_with_its_code() {
     let (_src, data, _ids) = imported();
-    let catalog = common::open(data.path());
+    let catalog = support::open_catalog(data.path());
     catalog
         .record_sync_attempt(Some((ErrorCode::SignInAgain, "the session ended")))
         .unwrap();
     drop(catalog);
-    let catalog = common::open(data.path());
+    let catalog = support::open_catalog(data.path());
     let counts = catalog.outbox_counts().unwrap();
     assert_eq!(counts.last_error_code, Some(ErrorCode::SignInAgain));
     assert_eq!(counts.last_error.as_deref(), Some("the session ended"));
     drop(catalog);
 
-    common::raw_connection(data.path())
+    support::raw_connection(data.path())
         .execute(
             "UPDATE sync_status SET last_error_code = 'from_the_future'",
             [],
         )
         .unwrap();
-    let catalog = common::open(data.path());
+    let catalog = support::open_catalog(data.path());
     let counts = catalog.outbox_counts().unwrap();
     assert_eq!(counts.last_error_code, Some(ErrorCode::Internal));
     assert_eq!(counts.last_error.as_deref(), Some("the session ended"));
@@ -197,7 +201,7 @@ fn due_uuids(catalog: &Catalog) -> Vec<String> {
 fn the_outbox_keeps_what_the_platform_did_not_take_until_the_reviewer_answers() {
     use sr_catalog::Settled;
     let (_src, data, ids) = imported();
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     let mine = catalog
         .record_verdict(doctor(ids[0], DiagnosisDecision::Disagree))
         .unwrap();
@@ -293,7 +297,7 @@ fn retention_purges_only_items_the_platform_accepted() {
         default_kind: BatchKind::Imaging,
         source: "test".into(),
     };
-    let mut catalog = common::open(data.path());
+    let mut catalog = support::open_catalog(data.path());
     catalog.import_dir(src.path(), &options).unwrap();
     let a_sha = catalog.item(a).unwrap().sha256.unwrap();
     let b_sha = catalog.item(b).unwrap().sha256.unwrap();

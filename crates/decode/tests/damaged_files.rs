@@ -24,8 +24,7 @@ impl Source for Bytes {
 }
 
 fn demo(rel: &str) -> Vec<u8> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/demo-data");
-    std::fs::read(root.join(rel)).expect("demo data: run `make demo-data` first")
+    std::fs::read(sr_test_support::demo_data(rel)).unwrap()
 }
 
 fn decoder() -> Decoder {

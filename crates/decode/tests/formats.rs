@@ -4,12 +4,7 @@
 use std::path::PathBuf;
 
 use sr_decode::{DecodeConfig, DecodeError, Decoder, Format, Pixels};
-
-fn demo(rel: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/demo-data");
-    assert!(root.is_dir(), "no demo data: run `make demo-data` first");
-    root.join(rel)
-}
+use sr_test_support::demo_data;
 
 fn decoder() -> Decoder {
     Decoder::new(DecodeConfig {
@@ -22,7 +17,7 @@ fn decoder() -> Decoder {
 fn cr_chest_jpeg2000_monochrome1_keeps_its_voi_window_and_inversion() {
     let frame = decoder()
         .frame(
-            &demo("clinic-a/2026-11-20-cr-0001/cr-0001.dcm"),
+            &demo_data("clinic-a/2026-11-20-cr-0001/cr-0001.dcm"),
             Format::Dicom,
             0,
         )
@@ -40,7 +35,7 @@ fn cr_chest_jpeg2000_monochrome1_keeps_its_voi_window_and_inversion() {
 fn ct_values_are_rescaled_to_hounsfield_units() {
     let frame = decoder()
         .frame(
-            &demo("clinic-a/2026-11-21-ct-0002/xs-0003.dcm"),
+            &demo_data("clinic-a/2026-11-21-ct-0002/xs-0003.dcm"),
             Format::Dicom,
             0,
         )
@@ -73,10 +68,10 @@ fn every_compressed_transfer_syntax_of_the_demo_decodes() {
         ("clinic-b/2026-11-22-us-0003/us-0004.dcm", 1),
     ] {
         let probe = d
-            .probe(&demo(file), Format::Dicom)
+            .probe(&demo_data(file), Format::Dicom)
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(probe.frames, frames, "{file}");
-        d.frame(&demo(file), Format::Dicom, frames - 1)
+        d.frame(&demo_data(file), Format::Dicom, frames - 1)
             .unwrap_or_else(|e| panic!("{file} last frame: {e}"));
     }
 }
@@ -86,7 +81,7 @@ fn photos_scans_and_pdfs_decode_page_by_page() {
     let d = decoder();
     let color = d
         .frame(
-            &demo("clinic-b/2026-11-22-photo-0004/retina.jpg"),
+            &demo_data("clinic-b/2026-11-22-photo-0004/retina.jpg"),
             Format::Jpeg,
             0,
         )
@@ -94,14 +89,14 @@ fn photos_scans_and_pdfs_decode_page_by_page() {
     assert!(matches!(color.pixels, Pixels::Rgba(_)));
     let gray = d
         .frame(
-            &demo("clinic-b/2026-11-22-photo-0004/microaneurysms.png"),
+            &demo_data("clinic-b/2026-11-22-photo-0004/microaneurysms.png"),
             Format::Png,
             0,
         )
         .unwrap();
     assert!(matches!(gray.pixels, Pixels::Gray { .. }));
 
-    let tiff = demo("hospital-c/2026-11-25-scans-0007/scan-0001.tif");
+    let tiff = demo_data("hospital-c/2026-11-25-scans-0007/scan-0001.tif");
     assert_eq!(d.probe(&tiff, Format::Tiff).unwrap().frames, 2);
     d.frame(&tiff, Format::Tiff, 1).unwrap();
     assert!(matches!(
@@ -109,7 +104,7 @@ fn photos_scans_and_pdfs_decode_page_by_page() {
         Err(DecodeError::NoSuchFrame { index: 2, count: 2 })
     ));
 
-    let pdf = demo("clinic-a/2026-11-24-docs-0006/doc-0002.pdf");
+    let pdf = demo_data("clinic-a/2026-11-24-docs-0006/doc-0002.pdf");
     let probe = d.probe(&pdf, Format::Pdf).unwrap();
     assert_eq!(probe.frames, 3);
     assert_eq!(probe.meta["Text layer"], "yes");
@@ -119,7 +114,7 @@ fn photos_scans_and_pdfs_decode_page_by_page() {
     // The phone photo is stored on its side with an EXIF orientation: shown upright.
     let photo = d
         .frame(
-            &demo("hospital-c/2026-11-25-scans-0007/phone-photo-0001.jpg"),
+            &demo_data("hospital-c/2026-11-25-scans-0007/phone-photo-0001.jpg"),
             Format::Jpeg,
             0,
         )
@@ -136,7 +131,7 @@ fn photos_scans_and_pdfs_decode_page_by_page() {
 fn bad_files_get_clear_errors() {
     let d = decoder();
     let bad = |file: &str, format| {
-        d.probe(&demo(&format!("hospital-c/{file}")), format)
+        d.probe(&demo_data(format!("hospital-c/{file}")), format)
             .expect_err(file)
             .to_string()
     };

@@ -26,8 +26,7 @@ fn query(role: Role, state: Option<ItemState>) -> WorklistQuery {
 
 #[test]
 fn import_decide_restart_and_the_decision_is_still_there() {
-    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/demo-data");
-    assert!(demo.is_dir(), "no demo data: run `make demo-data` first");
+    let demo = sr_test_support::demo_data("");
     let data = tempfile::tempdir().unwrap();
 
     let first = {

@@ -25,8 +25,7 @@ fn folder_form(name: &str, path: &std::path::Path) -> SourceForm {
 #[test]
 fn an_edit_keeps_the_tuning_the_form_does_not_show_and_removal_keeps_the_items() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/demo-data");
-    assert!(demo.is_dir(), "no demo data: run `make demo-data` first");
+    let demo = sr_test_support::demo_data("");
     let engine = Arc::new(
         Engine::open(EngineConfig {
             pdfium_library: std::env::var_os("SECONDREAD_PDFIUM").map(PathBuf::from),

@@ -13,6 +13,7 @@ use sr_pull::{
     ModelOutcome, PullError, PullOptions, PullProgress, SourceConfig, SourceLocation, open_store,
     pull,
 };
+use sr_test_support::{manifest, sha256_hex};
 
 fn moto_config(moto: &Server) -> SourceConfig {
     s3_config("clinic-minio", moto.port, BUCKET, "test")
@@ -36,17 +37,19 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     put(
         store.objects(),
         "clinic-a/b1/batch.json",
-        &manifest(
+        manifest(
             "clinic-a",
             "b1",
             serde_json::json!([
-                {"key": "a.png", "sha256": sha(a), "size": a.len()},
-                {"key": "b.png", "sha256": sha(b)},
-                {"key": "tampered.png", "sha256": sha(b"the original bytes")},
-                {"key": "gone.png", "sha256": sha(b"x")},
-                {"key": "../../escape.png", "sha256": sha(a)},
+                {"key": "a.png", "sha256": sha256_hex(a), "size": a.len()},
+                {"key": "b.png", "sha256": sha256_hex(b)},
+                {"key": "tampered.png", "sha256": sha256_hex(b"the original bytes")},
+                {"key": "gone.png", "sha256": sha256_hex(b"x")},
+                {"key": "../../escape.png", "sha256": sha256_hex(a)},
             ]),
-        ),
+        )
+        .to_string()
+        .as_bytes(),
     )
     .await;
     put(
@@ -83,14 +86,16 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     put(
         store.objects(),
         "clinic-a/b1/batch.json",
-        &manifest(
+        manifest(
             "clinic-a",
             "b1",
             serde_json::json!([
-                {"key": "a.png", "sha256": sha(a)},
-                {"key": "b.png", "sha256": sha(b2)},
+                {"key": "a.png", "sha256": sha256_hex(a)},
+                {"key": "b.png", "sha256": sha256_hex(b2)},
             ]),
-        ),
+        )
+        .to_string()
+        .as_bytes(),
     )
     .await;
     let third = pull(
@@ -109,7 +114,7 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     assert_eq!(third.recorded.batches, 1);
     assert_eq!((third.fetched, third.cached), (1, 1));
     assert_eq!(third.recorded.changed, 1);
-    assert!(catalog.lock().unwrap().blobs().contains(&sha(b2)));
+    assert!(catalog.lock().unwrap().blobs().contains(&sha256_hex(b2)));
 
     // A person of clinic-b alone pulls clinic-b's batch, and is told clinic-a was left.
     let theirs = tempfile::tempdir().unwrap();
@@ -127,7 +132,7 @@ async fn pull_verifies_each_item_resumes_from_the_cache_and_picks_up_changes() {
     assert_eq!(scoped.not_yours, ["clinic-a"]);
     assert_eq!((scoped.recorded.batches, scoped.fetched), (1, 1));
     assert!(
-        !theirs.lock().unwrap().blobs().contains(&sha(a)),
+        !theirs.lock().unwrap().blobs().contains(&sha256_hex(a)),
         "nothing of clinic-a reached this workstation"
     );
 }
@@ -288,7 +293,7 @@ async fn slowdowns_and_dropped_connections_are_retried_and_a_deleted_object_fail
     );
     for (key, bytes) in &files[..2] {
         assert!(
-            catalog.lock().unwrap().blobs().contains(&sha(bytes)),
+            catalog.lock().unwrap().blobs().contains(&sha256_hex(bytes)),
             "{key}"
         );
     }
@@ -345,7 +350,7 @@ async fn large_objects_arrive_whole_through_parallel_ranged_gets() {
         .lock()
         .unwrap()
         .blobs()
-        .open(&sha(&big))
+        .open(&sha256_hex(&big))
         .unwrap()
         .read_to_end(&mut stored)
         .unwrap();
@@ -415,7 +420,13 @@ async fn batches_that_would_pass_the_cache_quota_stay_in_the_bucket() {
         "{:?}",
         report.deferred
     );
-    assert!(!catalog.lock().unwrap().blobs().contains(&sha(&large)));
+    assert!(
+        !catalog
+            .lock()
+            .unwrap()
+            .blobs()
+            .contains(&sha256_hex(&large))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

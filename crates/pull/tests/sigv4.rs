@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use sr_pull::{PullError, open_store};
+use sr_test_support::{manifest, manifest_entry};
 
 const ACCESS_KEY: &str = "AKIDSECONDREAD";
 const SECRET: &str = "the-real-secret";
@@ -37,9 +38,11 @@ fn start_s3s_fs(root: &std::path::Path, files: &[(&str, &[u8])]) -> Server {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_pull_works_and_a_wrong_secret_is_refused_without_a_retry_storm() {
     let image = b"a signed capture".as_slice();
-    let manifest = serde_json::json!({"schema": "secondread.batch/1", "batch_id": "b1",
-        "tenant": "clinic-a", "kind": "imaging",
-        "items": [{"key": "one.png", "sha256": sha(image)}]})
+    let manifest = manifest(
+        "clinic-a",
+        "b1",
+        serde_json::json!([manifest_entry("one.png", image)]),
+    )
     .to_string();
     let root = tempfile::tempdir().unwrap();
     let server = start_s3s_fs(

@@ -7,9 +7,7 @@ use std::path::PathBuf;
 use sr_decode::{DecodeConfig, Decoder, Format, Frame};
 
 pub fn photo(name: &str) -> Frame {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/demo-data/clinic-b/2026-11-22-photo-0004");
-    assert!(dir.is_dir(), "no demo data: run `make demo-data` first");
+    let dir = sr_test_support::demo_data("clinic-b/2026-11-22-photo-0004");
     let format = if name.ends_with(".png") {
         Format::Png
     } else {
@@ -22,10 +20,7 @@ pub fn photo(name: &str) -> Frame {
 
 /// A DICOM file of the demo data, by its batch folder and name.
 pub fn dicom(batch: &str, name: &str) -> Frame {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/demo-data")
-        .join(batch)
-        .join(name);
+    let path = sr_test_support::demo_data(batch).join(name);
     Decoder::new(DecodeConfig::default())
         .frame(&path, Format::Dicom, 0)
         .unwrap()

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use sha2::{Digest, Sha256};
-use sr_catalog::{BatchKind, Catalog, ItemState, Role, WorklistQuery};
+use sr_catalog::{BatchKind, Catalog};
 use sr_pull::{
     PullError, PullOptions, PullProgress, PullReport, Remote, SourceConfig, SourceLocation,
 };
+use sr_test_support::{error_rows, manifest, manifest_entry};
 
 /// A server process of the test's own, killed when dropped.
 pub struct Server {
@@ -140,22 +140,11 @@ pub fn s3_config(name: &str, port: u16, bucket: &str, access_key_id: &str) -> So
     }
 }
 
-pub fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 pub async fn put(store: &Arc<dyn ObjectStore>, key: &str, bytes: &[u8]) {
     store
         .put(&Path::from(key), PutPayload::from(bytes.to_vec()))
         .await
         .unwrap();
-}
-
-pub fn manifest(tenant: &str, batch: &str, items: serde_json::Value) -> Vec<u8> {
-    serde_json::json!({"schema": "secondread.batch/1", "batch_id": batch, "tenant": tenant,
-                       "kind": "imaging", "items": items})
-    .to_string()
-    .into_bytes()
 }
 
 /// Puts each file and a batch.json listing them with their sha256.
@@ -168,19 +157,20 @@ pub async fn put_batch(
     let mut items = Vec::new();
     for (key, bytes) in files {
         put(store, &format!("{tenant}/{batch}/{key}"), bytes).await;
-        items.push(serde_json::json!({"key": key, "sha256": sha(bytes), "size": bytes.len()}));
+        items.push(manifest_entry(key, bytes));
     }
-    let manifest = manifest(tenant, batch, serde_json::Value::Array(items));
-    put(store, &format!("{tenant}/{batch}/batch.json"), &manifest).await;
+    let manifest = manifest(tenant, batch, items.into()).to_string();
+    put(
+        store,
+        &format!("{tenant}/{batch}/batch.json"),
+        manifest.as_bytes(),
+    )
+    .await;
 }
 
-/// The catalogue, encrypted as every real one is, under one key per test process so
-/// that a test can close and reopen it.
+/// The catalogue under the tests' key, shared as a pull shares it.
 pub fn open_catalog(dir: &std::path::Path) -> Mutex<Catalog> {
-    static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let secret = SECRET.get_or_init(|| sr_catalog::StoreKey::generate().to_secret().to_string());
-    let key = sr_catalog::StoreKey::from_secret(secret).expect("a well-formed key");
-    Mutex::new(Catalog::open(dir, &sr_catalog::Protection::Encrypted(key)).unwrap())
+    Mutex::new(sr_test_support::open_catalog(dir))
 }
 
 /// A whole pull with fresh progress counters.
@@ -202,20 +192,7 @@ pub async fn pull_all(
 
 /// `(key, reason)` for every item in the error state.
 pub fn errors(catalog: &Mutex<Catalog>) -> Vec<(String, String)> {
-    let catalog = catalog.lock().unwrap();
-    let list = catalog
-        .worklist(
-            &WorklistQuery {
-                state: Some(ItemState::Error),
-                ..WorklistQuery::for_role(Role::Doctor)
-            },
-            &sr_catalog::TenantScope::Every,
-        )
-        .unwrap();
-    list.rows
-        .into_iter()
-        .map(|r| (r.key, r.error.unwrap_or_default()))
-        .collect()
+    error_rows(&catalog.lock().unwrap())
 }
 
 /// The reason `key` is in error; fails the test if it is not.
