@@ -162,13 +162,18 @@ mod tests {
         )
     }
 
+    /// The list, read once by each test.
+    fn listed() -> Surface {
+        ipc_surface!(surface)
+    }
+
     fn repo() -> &'static Path {
         Path::new(env!("CARGO_MANIFEST_DIR"))
     }
 
     #[test]
     fn the_ui_map_is_generated_from_the_list() {
-        let generated = typescript(&ipc_surface!(surface));
+        let generated = typescript(&listed());
         let committed = repo().join("ui/src/lib/bindings/ipc.ts");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&committed, &generated).unwrap();
@@ -192,7 +197,7 @@ mod tests {
             .iter()
             .filter_map(|p| p.as_str())
             .collect();
-        let surface = ipc_surface!(surface);
+        let surface = listed();
         let expected: Vec<String> = surface
             .commands
             .iter()

@@ -10,7 +10,7 @@ within 10 %).
 s3s-fs is not the server here: rclone 1.60 stalls on it (a 500 after ~40 s per listing).
 """
 
-import hashlib
+import contextlib
 import json
 import os
 import shutil
@@ -21,32 +21,19 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 import harness
 
 ROOT = harness.ROOT
 APP = ROOT / "target" / "release" / "secondread"
-ACCESS_KEY, SECRET = "AKIDBENCH", "bench-secret-key"
 SMALL, LARGE = (1000, 50_000), (20, 20_000_000)
 RUNS = 3
 
 
-def make_bucket(s3):
-    s3.create_bucket(Bucket="captures")
-    prefix = "clinic-a/bench-0001"
-    items = []
+def synthetic_objects():
     for count, size in (SMALL, LARGE):
         for i in range(count):
-            name = f"obj-{size}-{i:04}.dcm"
-            body = os.urandom(size)
-            s3.put_object(Bucket="captures", Key=f"{prefix}/{name}", Body=body)
-            items.append({"key": name, "sha256": hashlib.sha256(body).hexdigest(), "size": size})
-    manifest = {"schema": "secondread.batch/1", "batch_id": "bench-0001", "tenant": "clinic-a",
-                "kind": "imaging", "items": items}
-    s3.put_object(Bucket="captures", Key=f"{prefix}/batch.json", Body=json.dumps(manifest).encode())
-    return sum(i["size"] for i in items)
+            yield f"obj-{size}-{i:04}.dcm", os.urandom(size)
 
 
 def timed(command, **kwargs):
@@ -59,20 +46,20 @@ def timed(command, **kwargs):
 
 def main():
     work = Path(tempfile.mkdtemp(prefix="secondread-pull-bench-"))
-    server, endpoint = harness.start_moto()
+    stack = contextlib.ExitStack()
     try:
-        total = make_bucket(boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                                         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET))
+        s3 = stack.enter_context(harness.S3Bucket())
+        s3.put_batch("clinic-a", "bench-0001", synthetic_objects())
+        total = SMALL[0] * SMALL[1] + LARGE[0] * LARGE[1]
+        endpoint = s3.url
 
         name = f"bench-{uuid.uuid4().hex[:8]}"
         sources = work / "sources.toml"
-        sources.write_text(f'[[source]]\nname = "{name}"\ntype = "s3"\nendpoint = "{endpoint}"\n'
-                           f'region = "us-east-1"\nbucket = "captures"\naccess_key_id = "{ACCESS_KEY}"\n'
-                           f'concurrency = 32\n')
-        subprocess.run([str(APP), "source", "set-secret", name], input=SECRET + "\n", text=True, check=True,
-                       stdout=subprocess.DEVNULL)
+        sources.write_text(s3.source(name, concurrency=32))
+        s3.give_secret(APP, name)
         rclone_env = dict(os.environ, RCLONE_CONFIG_BENCH_TYPE="s3", RCLONE_CONFIG_BENCH_PROVIDER="Other",
-                          RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=ACCESS_KEY, RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=SECRET,
+                          RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=harness.ACCESS_KEY,
+                          RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=harness.SECRET,
                           RCLONE_CONFIG_BENCH_ENDPOINT=endpoint, RCLONE_CONFIG_BENCH_REGION="us-east-1",
                           RCLONE_CONFIG="/dev/null")
         # rclone's S3 client refuses AWS_CA_BUNDLE over plain HTTP; there is no TLS here.
@@ -96,7 +83,7 @@ def main():
                 assert report["fetched_bytes"] == total, report["fetched_bytes"]
                 shutil.rmtree(data)
     finally:
-        harness.stop(server)
+        stack.close()
         shutil.rmtree(work, ignore_errors=True)
 
     best_ours, best_plain, best_theirs = min(ours), min(plain), min(theirs)

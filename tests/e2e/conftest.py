@@ -9,11 +9,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "documents"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "stack"))
 import harness
+import stack as platform
 from webdriver import Session
 
 APP = harness.ROOT / "target" / "debug" / "secondread"
-DEMO = harness.ROOT / "target" / "demo-data"
+DEMO = harness.DEMO
 DOCUMENTS = harness.ROOT / "target" / "documents"
 SHOTS = harness.ROOT / "target" / "e2e-screenshots"
 
@@ -30,6 +32,20 @@ os.environ["SECONDREAD_DEMO"] = "1"
 
 def cli(data_dir, *args):
     return harness.cli(APP, data_dir, *args)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """The platform side (PostgreSQL, the realm, the review API), one per test module."""
+    with platform.Stack() as running:
+        yield running
+
+
+@pytest.fixture
+def s3():
+    """A real S3 server with an empty bucket, for this test alone."""
+    with harness.S3Bucket() as bucket:
+        yield bucket
 
 
 @pytest.fixture

@@ -1,10 +1,15 @@
-"""Starting and stopping the real pieces on this machine: Xvfb, WebKitWebDriver, the CLI."""
+"""Starting and stopping the real pieces on this machine: Xvfb, WebKitWebDriver, the CLI,
+an S3 server with a bucket."""
 
+import hashlib
+import json
 import os
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+import boto3
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,3 +85,66 @@ def start_moto():
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, timeout=60)
     return moto, f"http://127.0.0.1:{port}"
+
+
+# Any credentials open moto's buckets; these are the ones the sources name.
+ACCESS_KEY, SECRET = "AKIDEMO", "demo-secret"
+DEMO = ROOT / "target" / "demo-data"
+
+
+def batch_manifest(tenant, batch, files):
+    """A batch's `batch.json` for (key, bytes) pairs, each with its sha256 and size."""
+    items = [{"key": k, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for k, b in files]
+    return json.dumps({"schema": "secondread.batch/1", "batch_id": batch, "tenant": tenant,
+                       "kind": "imaging", "items": items}).encode()
+
+
+class S3Bucket:
+    """A real S3 server (moto) on a free loopback port holding one empty bucket, stopped
+    when the `with` block ends."""
+
+    def __init__(self, bucket="captures"):
+        self.bucket = bucket
+
+    def __enter__(self):
+        self.process, self.url = start_moto()
+        try:
+            self.client = boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
+                                       aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET)
+            self.client.create_bucket(Bucket=self.bucket)
+        except BaseException:
+            stop(self.process)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        stop(self.process)
+
+    def put(self, key, body):
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
+
+    def upload_demo(self, batch):
+        """A demo batch (`tenant/batch`, manifest included) under the same keys."""
+        for path in sorted((DEMO / batch).iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                self.client.upload_file(str(path), self.bucket, f"{batch}/{path.name}")
+
+    def put_batch(self, tenant, batch, files):
+        """(key, bytes) pairs under `tenant/batch/`, then their manifest; `files` may be
+        a generator, so that a large batch is never held in memory whole."""
+        def uploaded():
+            for key, body in files:
+                self.put(f"{tenant}/{batch}/{key}", body)
+                yield key, body
+        self.put(f"{tenant}/{batch}/batch.json", batch_manifest(tenant, batch, uploaded()))
+
+    def source(self, name, **settings):
+        """The `[[source]]` entry of a sources file that reads this bucket."""
+        fields = {"name": name, "type": "s3", "endpoint": self.url, "region": "us-east-1",
+                  "bucket": self.bucket, "access_key_id": ACCESS_KEY, **settings}
+        return "[[source]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in fields.items())
+
+    def give_secret(self, app, name):
+        """Stores the bucket's secret for source `name` in the OS keyring, as an admin does."""
+        subprocess.run([str(app), "source", "set-secret", name], input=SECRET + "\n", text=True, check=True,
+                       capture_output=True)

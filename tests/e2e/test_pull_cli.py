@@ -7,26 +7,19 @@ import sqlite3
 import subprocess
 import uuid
 
-import boto3
 import harness
 import pytest
-from conftest import APP, DEMO, cli
+from conftest import APP, cli
 
 BATCHES = ["clinic-a/2026-11-20-cr-0001", "hospital-c/2026-11-23-quarantine-0005"]
 
 
 @pytest.fixture
-def s3():
-    moto, url = harness.start_moto()
-    client = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
-                          aws_access_key_id="AKIDEMO", aws_secret_access_key="demo-secret")
-    client.create_bucket(Bucket="captures")
+def s3(s3):
+    """The bucket holding a chest batch and a batch of hostile files."""
     for batch in BATCHES:
-        for path in sorted((DEMO / batch).iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                client.upload_file(str(path), "captures", f"{batch}/{path.name}")
-    yield url
-    harness.stop(moto)
+        s3.upload_demo(batch)
+    return s3
 
 
 def run(data_dir, *args, stdin=None):
@@ -37,10 +30,7 @@ def run(data_dir, *args, stdin=None):
 def test_pull_needs_the_keyring_secret_then_fetches_verifies_and_resumes(s3, tmp_path):
     name = f"clinic-minio-{uuid.uuid4().hex[:8]}"
     sources = tmp_path / "sources.toml"
-    sources.write_text(
-        f'[[source]]\nname = "{name}"\ntype = "s3"\nendpoint = "{s3}"\nregion = "us-east-1"\n'
-        f'bucket = "captures"\naccess_key_id = "AKIDEMO"\nconcurrency = 8\n'
-    )
+    sources.write_text(s3.source(name, concurrency=8))
     data = tmp_path / "data"
     pull = ("pull", "--source", name, "--sources", str(sources), "--json")
 
@@ -49,7 +39,7 @@ def test_pull_needs_the_keyring_secret_then_fetches_verifies_and_resumes(s3, tmp
     error = json.loads(refused.stderr)
     assert error["code"] == "source" and name in error["message"] and "keyring" in error["message"]
 
-    stored = run(data, "source", "set-secret", name, stdin="demo-secret\n")
+    stored = run(data, "source", "set-secret", name, stdin=harness.SECRET + "\n")
     assert stored.returncode == 0, stored.stderr
 
     first = run(data, *pull, "--progress")
@@ -91,20 +81,15 @@ def test_an_unknown_source_names_the_sources_file(tmp_path):
 def test_a_model_in_the_bucket_is_installed_and_reads_the_pulled_items(s3, tmp_path):
     """A site publishes its own model under models/; the next pull installs it and the
     queue runs it on every image."""
-    client = boto3.client("s3", endpoint_url=s3, region_name="us-east-1",
-                          aws_access_key_id="AKIDEMO", aws_secret_access_key="demo-secret")
     demo = harness.ROOT / "models" / "demo-spots"
     manifest = (demo / "model.toml").read_text().replace('id = "demo-spots"', 'id = "site-spots"')
-    client.put_object(Bucket="captures", Key="models/site-spots/model.toml", Body=manifest.encode())
-    client.upload_file(str(demo / "model.onnx"), "captures", "models/site-spots/model.onnx")
+    s3.put("models/site-spots/model.toml", manifest.encode())
+    s3.put("models/site-spots/model.onnx", (demo / "model.onnx").read_bytes())
     name = f"site-{uuid.uuid4().hex[:8]}"
     sources = tmp_path / "sources.toml"
-    sources.write_text(
-        f'[[source]]\nname = "{name}"\ntype = "s3"\nendpoint = "{s3}"\nregion = "us-east-1"\n'
-        f'bucket = "captures"\naccess_key_id = "AKIDEMO"\n'
-    )
+    sources.write_text(s3.source(name))
     data = tmp_path / "data"
-    assert run(data, "source", "set-secret", name, stdin="demo-secret\n").returncode == 0
+    s3.give_secret(APP, name)
 
     report = json.loads(cli(data, "pull", "--source", name, "--sources", str(sources), "--json"))
     assert report["models"] == [{"id": "site-spots", "version": "1.0.0", "outcome": {"state": "installed"}}]

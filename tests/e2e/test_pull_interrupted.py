@@ -10,7 +10,6 @@ import subprocess
 import time
 import uuid
 
-import boto3
 import harness
 import pytest
 from conftest import APP, cli
@@ -29,12 +28,6 @@ def synthetic_capture(i, size):
     return (seed * (size // len(seed) + 1))[:size]
 
 
-def manifest(tenant, batch, files):
-    items = [{"key": k, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for k, b in files]
-    return json.dumps({"schema": "secondread.batch/1", "batch_id": batch, "tenant": tenant,
-                       "kind": "imaging", "items": items}).encode()
-
-
 def blobs(data_dir):
     root = data_dir / "blobs"
     return sorted(p for p in root.glob("??/*") if p.is_file()) if root.exists() else []
@@ -45,49 +38,38 @@ def assert_whole(paths):
         assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name, f"torn blob {path}"
 
 
-def test_kill_9_mid_pull_then_resume_fetches_only_what_is_missing(tmp_path):
-    moto, url = harness.start_moto()
-    try:
-        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
-                          aws_access_key_id="AKIDEMO", aws_secret_access_key="demo-secret")
-        s3.create_bucket(Bucket="captures")
-        files = [(f"img{i:04}.dcm", synthetic_capture(i, 200_000)) for i in range(OBJECTS)]
-        for key, body in files:
-            s3.put_object(Bucket="captures", Key=f"clinic-a/b1/{key}", Body=body)
-        s3.put_object(Bucket="captures", Key="clinic-a/b1/batch.json", Body=manifest("clinic-a", "b1", files))
+def test_kill_9_mid_pull_then_resume_fetches_only_what_is_missing(s3, tmp_path):
+    files = [(f"img{i:04}.dcm", synthetic_capture(i, 200_000)) for i in range(OBJECTS)]
+    s3.put_batch("clinic-a", "b1", files)
 
-        name = f"resume-{uuid.uuid4().hex[:8]}"
-        sources = tmp_path / "sources.toml"
-        sources.write_text(f'[[source]]\nname = "{name}"\ntype = "s3"\nendpoint = "{url}"\n'
-                           f'region = "us-east-1"\nbucket = "captures"\naccess_key_id = "AKIDEMO"\n'
-                           f'concurrency = 4\n')
-        data = tmp_path / "data"
-        subprocess.run([str(APP), "source", "set-secret", name], input="demo-secret\n", text=True, check=True)
-        pull = [str(APP), "--data-dir", str(data), "pull", "--source", name, "--sources", str(sources), "--json"]
+    name = f"resume-{uuid.uuid4().hex[:8]}"
+    sources = tmp_path / "sources.toml"
+    sources.write_text(s3.source(name, concurrency=4))
+    data = tmp_path / "data"
+    s3.give_secret(APP, name)
+    pull = [str(APP), "--data-dir", str(data), "pull", "--source", name, "--sources", str(sources), "--json"]
 
-        victim = subprocess.Popen(pull, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 120
-        while len(blobs(data)) < 30:
-            assert victim.poll() is None, f"the pull ended before it could be killed: {victim.stderr.read()}"
-            assert time.monotonic() < deadline, "the pull made no progress"
-            time.sleep(0.01)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
+    victim = subprocess.Popen(pull, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(blobs(data)) < 30:
+        assert victim.poll() is None, f"the pull ended before it could be killed: {victim.stderr.read()}"
+        assert time.monotonic() < deadline, "the pull made no progress"
+        time.sleep(0.01)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
 
-        survived = blobs(data)
-        assert 30 <= len(survived) < OBJECTS
-        assert_whole(survived)
+    survived = blobs(data)
+    assert 30 <= len(survived) < OBJECTS
+    assert_whole(survived)
 
-        report = json.loads(cli(data, "pull", "--source", name, "--sources", str(sources), "--json"))
-        assert report["fetched"] == OBJECTS - len(survived), "finished objects are not fetched again"
-        assert report["cached"] == len(survived)
-        final = blobs(data)
-        assert len(final) == OBJECTS
-        assert_whole(final)
-        rows = json.loads(cli(data, "items", "--role", "doctor", "--json"))["rows"]
-        assert len(rows) == OBJECTS
-    finally:
-        harness.stop(moto)
+    report = json.loads(cli(data, "pull", "--source", name, "--sources", str(sources), "--json"))
+    assert report["fetched"] == OBJECTS - len(survived), "finished objects are not fetched again"
+    assert report["cached"] == len(survived)
+    final = blobs(data)
+    assert len(final) == OBJECTS
+    assert_whole(final)
+    rows = json.loads(cli(data, "items", "--role", "doctor", "--json"))["rows"]
+    assert len(rows) == OBJECTS
 
 
 def test_a_full_disk_stops_the_pull_cleanly_and_keeps_what_was_stored(tmp_path):
@@ -99,7 +81,7 @@ def test_a_full_disk_stops_the_pull_cleanly_and_keeps_what_was_stored(tmp_path):
     files = [(f"img{i:02}.dcm", synthetic_capture(i, 300_000)) for i in range(12)]
     for key, body in files:
         (batch / key).write_bytes(body)
-    (batch / "batch.json").write_bytes(manifest("clinic-a", "b1", files))
+    (batch / "batch.json").write_bytes(harness.batch_manifest("clinic-a", "b1", files))
     sources = tmp_path / "sources.toml"
     sources.write_text(f'[[source]]\nname = "scans"\ntype = "folder"\npath = "{source_dir}"\n')
     data = tmp_path / "data"

@@ -6,16 +6,9 @@ reviewer's decision and kept; a refusal shown with its reason; sign out."""
 import json
 import subprocess
 
-import pytest
-from conftest import APP, BROWSER_LOGIN, cli
+from conftest import APP, BROWSER_LOGIN, cli, platform
 from test_review import CANVAS, PAINTED
-from test_sync_cli import API_BINARY, as_json, decide, imaging_items, login, platform, run, server_count, sync
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with platform.Stack(binary=API_BINARY) as running:
-        yield running
+from test_sync_cli import as_json, decide, imaging_items, login, run, sync
 
 
 def browser_signs_in_as(username):
@@ -54,7 +47,7 @@ def test_sign_in_review_and_sync_in_the_app(stack, launch, data_dir, tmp_path, s
     shots(app, "synced")
     decided = json.loads(cli(data_dir, "--platform", str(settings), "verdicts", "--json"))
     mine = [v for v in decided if v["reviewer"]["username"] == "dana"]
-    assert len(mine) == 1 and server_count(stack, f"uuid = '{mine[0]['uuid']}'") == 1
+    assert len(mine) == 1 and stack.verdicts_stored(f"uuid = '{mine[0]['uuid']}'") == 1
 
     # Offline: the API goes away, decisions wait, the bar says why; back, they go.
     app.wait_until(lambda: app.text(".position").startswith("2 /"), "auto-advance")
@@ -128,7 +121,7 @@ def test_a_refused_decision_shows_why_and_holds_back_nothing_in_the_app(stack, l
         stack.set_tenants("otto", ["clinic-b"])
     _, report = sync(otto_dir, settings)
     assert (report["accepted"], report["failed"]) == (1, 1), report
-    assert server_count(stack, "body->'reviewer'->>'username' = 'otto'") == 1
+    assert stack.verdicts_stored("body->'reviewer'->>'username' = 'otto'") == 1
 
     app = launch(otto_dir, ["--platform", str(settings)])
     app.wait_until(lambda: app.text("[data-testid=failed]") == "1 refused", "the refusal in the status bar")

@@ -202,6 +202,10 @@ class Stack:
         path.write_text(text)
         return path
 
+    def verdicts_stored(self, where: str = "true") -> int:
+        """How many verdicts the platform's database holds that match an SQL condition."""
+        return int(self.postgres.sql(f"SELECT count(*) FROM verdicts WHERE {where}"))
+
     def set_roles(self, username: str, roles: list[str]) -> None:
         self._set_user(username, roles=roles)
 
