@@ -39,9 +39,16 @@ pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
             tracing::error!(code = %e.code(), "probing items failed: {e}");
         }
     });
-    // The pre-assessment queue runs for the life of the window.
+    // The pre-assessment queue runs for the life of the window, in a thread named so
+    // that an admin (and a test) can tell its threads in `top -H` or /proc.
     let assessing = engine.clone();
-    std::thread::spawn(move || assessing.assess_forever());
+    let queue = std::thread::Builder::new()
+        .name(sr_engine::ASSESS_THREAD.into())
+        .spawn(move || assessing.assess_forever());
+    if let Err(e) = queue {
+        tracing::error!("cannot start the assessment queue: {e}");
+        return ExitCode::FAILURE;
+    }
     let for_frames = engine.clone();
     let board = PullBoard::new(engine.clone(), sources_file);
     let result = tauri::Builder::default()

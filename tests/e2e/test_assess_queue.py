@@ -1,5 +1,6 @@
-"""The pre-assessment queue from the shell: `secondread assess` killed part-way resumes
-without redoing finished jobs, and a job that fails marks its item only."""
+"""The pre-assessment queue: `secondread assess` killed part-way resumes without redoing
+finished jobs, a job that fails marks its item only, and in the app the queue's threads
+run in the idle scheduling class while the reviewer's do not."""
 
 import json
 import os
@@ -7,13 +8,16 @@ import signal
 import sqlite3
 import subprocess
 import time
+from pathlib import Path
 
+import harness
 import numpy as np
 import pytest
 from conftest import APP, cli
 from PIL import Image
 
 ITEMS = 120
+SCHED_OTHER, SCHED_IDLE = 0, 5
 
 # These tests read the queue's tables themselves.
 pytestmark = pytest.mark.usefixtures("plaintext_store")
@@ -94,3 +98,42 @@ def test_a_file_damaged_on_disk_fails_its_own_jobs_only(tmp_path):
 
     view = json.loads(cli(data_dir, "items", "--role", "doctor", "--json"))
     assert len(view["rows"]) == ITEMS
+
+
+def threads(pid):
+    """(name, scheduling policy) of each thread of a process, from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the thread ended meanwhile
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        # Field 41, counting from the pid: the policy.
+        found.append((name, int(stat[stat.rindex(")") + 2:].split()[38])))
+    return found
+
+
+def test_the_queue_runs_behind_the_reviewer_and_the_reviewers_threads_do_not(launch, tmp_path):
+    """While the app assesses 120 new items, the queue's thread and every thread it
+    started (ONNX Runtime's pool, the per-core workers) are in the idle class; the
+    window's, the frames' and the rest are not."""
+    data_dir = tmp_path / "data"
+    cli(data_dir, "import", str(make_batch(tmp_path / "bucket")))
+    launch(data_dir)
+    [pid] = harness.app_pids(data_dir)
+    deadline = time.monotonic() + 60
+    # The queue's thread, and at least one it started.
+    while sum(name == "sr-assess" for name, _ in threads(pid)) < 2:
+        assert time.monotonic() < deadline, f"the queue's workers never started: {threads(pid)}"
+        time.sleep(0.05)
+    snapshot = threads(pid)
+    shown = ", ".join(f"{name}:{policy}" for name, policy in snapshot)
+    assert {policy for name, policy in snapshot if name == "sr-assess"} == {SCHED_IDLE}, shown
+    # Nothing else runs in the idle class: neither the window's and the frames' threads
+    # (named after the app) nor helpers the queue happened to start first (the keyring's
+    # D-Bus connection serves sign-in and sync too). WebKit's and GLib's own threads keep
+    # whatever class they chose.
+    assert [name for name, policy in snapshot if policy == SCHED_IDLE and name != "sr-assess"] == [], shown
+    reviewers = {policy for name, policy in snapshot if name in ("secondread", "tokio-runtime-w")}
+    assert reviewers == {SCHED_OTHER}, shown

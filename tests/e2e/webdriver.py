@@ -49,6 +49,10 @@ class Session:
     def script(self, source, *args):
         return self.cmd("POST", "/execute/sync", {"script": source, "args": list(args)})
 
+    def script_async(self, source, *args):
+        """Runs `source`, which calls its last argument with the result (a promise's)."""
+        return self.cmd("POST", "/execute/async", {"script": source, "args": list(args)})
+
     def find_all(self, css):
         return [e[ELEMENT] for e in self.cmd("POST", "/elements", {"using": "css selector", "value": css})]
 

@@ -62,6 +62,7 @@ pub fn engine_config(cli: &Cli) -> Result<EngineConfig, EngineError> {
         },
         data_dir,
         session,
+        models_quiet: sr_engine::MODELS_QUIET,
         at_rest: if cli.unencrypted_for_tests {
             // Under --json, standard error carries only the JSON of an error.
             if !cli.json {

@@ -4,7 +4,7 @@
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sr_catalog::{Job, JobKind, JobResult, ModelStamp, QueueCounts};
@@ -15,6 +15,13 @@ use crate::documents::CODING_MODEL;
 use crate::stored_file::StoredFile;
 use crate::wakeup::Wakeup;
 use crate::{Engine, EngineError, decode_format};
+
+/// The queue's thread's name, which the threads it starts (ONNX Runtime's pool, the
+/// per-core workers) inherit on Linux: they are told apart by it in `top -H`.
+pub const ASSESS_THREAD: &str = "sr-assess";
+
+/// How long the queue stays idle, by default, before the models it opened close.
+pub const MODELS_QUIET: Duration = Duration::from_secs(60);
 
 /// The built-in capture-quality measure, named like a model in stored results.
 pub const QUALITY_MODEL: &str = "capture-quality";
@@ -69,13 +76,33 @@ pub struct AssessReport {
 impl Engine {
     /// Runs the queue whenever there may be work, for the life of the process, on cores
     /// the reviewer leaves free.
+    /// Models held open close once the queue has had nothing to do for the engine's
+    /// quiet period, and their memory goes back to the system.
     pub fn assess_forever(&self) {
+        // The catalogue opens (and the keyring's D-Bus connection with its helper
+        // threads starts) before this thread gives way: threads started from here
+        // inherit its class, and those serve sign-in and sync as well.
+        if let Err(e) = self.catalog() {
+            tracing::warn!(code = %e.code(), "the catalogue did not open for the queue: {e}");
+        }
         crate::background::yield_to_reviewer();
+        let mut last_work = Instant::now();
         loop {
-            self.assessor.wakeup.wait(Duration::from_secs(60));
+            self.assessor
+                .wakeup
+                .wait(self.models_quiet.min(Duration::from_secs(60)));
+            if last_work.elapsed() >= self.models_quiet && self.models.close_all() {
+                crate::background::give_back_freed_memory();
+                tracing::info!(
+                    quiet_s = self.models_quiet.as_secs_f32(),
+                    "models closed: the queue was quiet"
+                );
+            }
             self.assessor.running.store(true, Ordering::Relaxed);
-            if let Err(e) = self.assess(None, &self.assessor.progress) {
-                tracing::error!(code = %e.code(), "assessing items failed: {e}");
+            match self.assess(None, &self.assessor.progress) {
+                Ok(report) if report.ran + report.failed > 0 => last_work = Instant::now(),
+                Ok(_) => {}
+                Err(e) => tracing::error!(code = %e.code(), "assessing items failed: {e}"),
             }
             self.assessor.running.store(false, Ordering::Relaxed);
         }
@@ -99,7 +126,7 @@ impl Engine {
     /// mended, rather than failing every item (the Models screen says why).
     fn wanted_jobs(&self) -> Vec<(JobKind, String)> {
         let mut wanted = vec![(JobKind::Quality, QUALITY_MODEL.to_string())];
-        self.models.open_all();
+        self.models.probe_image_models();
         let models = self.models.view();
         if models.runtime_error.is_some() {
             return wanted;

@@ -160,7 +160,7 @@ impl Engine {
 
     /// Whether documents can be coded here: a table to code from and the OCR models.
     pub(crate) fn can_code(&self) -> bool {
-        self.models.icd_table().is_some() && self.models.ocr().is_ok()
+        self.models.icd_table().is_some() && self.models.ocr_opens()
     }
 
     fn icd(&self) -> Result<IcdTable, EngineError> {

@@ -10,6 +10,7 @@ mod documents;
 mod dto;
 mod error;
 mod forget;
+mod frame_cache;
 pub mod frame_wire;
 mod meaning;
 mod models;
@@ -22,11 +23,10 @@ mod stored_file;
 mod wakeup;
 mod workstation_key;
 
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use lru::LruCache;
+use frame_cache::FrameCache;
 use sr_catalog::{
     BatchKind, Catalog, ImportOptions, ImportReport, ItemFailure, ItemRecord, ItemState,
     NewVerdict, Role, Verdict, Worklist, WorklistQuery,
@@ -34,7 +34,9 @@ use sr_catalog::{
 use sr_decode::{DecodeConfig, Decoder};
 use stored_file::StoredFile;
 
-pub use assessing::{AssessProgress, AssessReport, AssessStatus, QUALITY_MODEL};
+pub use assessing::{
+    ASSESS_THREAD, AssessProgress, AssessReport, AssessStatus, MODELS_QUIET, QUALITY_MODEL,
+};
 pub use audit_trail::AuditView;
 pub use documents::{CODING_MODEL, CodeConflict, DocumentCoding, DocumentText, PageOutcome};
 pub use dto::*;
@@ -57,16 +59,13 @@ pub use sr_pull as pull;
 pub use sr_sync::{SyncOptions, SyncReport, SyncStop};
 pub use workstation_key::{AtRest, KeyError, forget_key};
 
-/// Encoded frames kept in memory for going back and forth between recent items.
-const FRAME_CACHE_ENTRIES: usize = 12;
+/// The bytes of encoded frames kept for going back and forth between recent items:
+/// a dozen 2k × 2k radiographs at 16 bits.
+const FRAME_CACHE_BYTES: usize = 96 * 1024 * 1024;
 
 /// An item read again by the same person within this time is one view in the audit
 /// trail (the review screen reads an item again while its local results land).
 const VIEWED_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(300);
-
-/// Encoded frames by (item id, frame index), with the item's tenant: a frame kept for
-/// one person is not shown to the next unless their scope holds it too.
-type FrameCache = LruCache<(i64, u32), (String, Arc<Vec<u8>>)>;
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -79,6 +78,8 @@ pub struct EngineConfig {
     /// Who may review here: the platform's signed-in people, or the demo session.
     pub session: SessionConfig,
     pub at_rest: AtRest,
+    /// How long the assessment queue stays idle before the models it opened close.
+    pub models_quiet: std::time::Duration,
 }
 
 impl EngineConfig {
@@ -91,6 +92,7 @@ impl EngineConfig {
             runtime: RuntimeConfig::default(),
             session: SessionConfig::Demo,
             at_rest: AtRest::Encrypted,
+            models_quiet: MODELS_QUIET,
         }
     }
 }
@@ -110,6 +112,7 @@ pub struct Engine {
     /// Where models pulled from a bucket are installed (a model root of its own).
     site_models: PathBuf,
     assessor: assessing::Assessor,
+    models_quiet: std::time::Duration,
     session: platform::Session,
     /// Wakes the background sync when a decision is made.
     sync_wakeup: wakeup::Wakeup,
@@ -131,7 +134,6 @@ impl Engine {
             pdfium_library: config.pdfium_library,
             ..DecodeConfig::default()
         });
-        let capacity = NonZeroUsize::new(FRAME_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
         Ok(Self {
             data_dir: config.data_dir.clone(),
             at_rest: config.at_rest,
@@ -139,10 +141,11 @@ impl Engine {
             opening_catalog: Mutex::new(()),
             sealing: sr_catalog::SealingProgress::default(),
             decoder,
-            frames: Mutex::new(LruCache::new(capacity)),
+            frames: Mutex::new(FrameCache::new(FRAME_CACHE_BYTES)),
             models: models::ModelShelf::new(config.model_dirs, config.runtime),
             site_models: config.data_dir.join("models"),
             assessor: assessing::Assessor::default(),
+            models_quiet: config.models_quiet,
             session,
             sync_wakeup: wakeup::Wakeup::new(true),
             pull_wakeup: wakeup::Wakeup::new(false),
@@ -260,11 +263,10 @@ impl Engine {
         Ok(catalog.heatmap(item_id, model_id)?)
     }
 
-    /// Every installed model, its sha256 check and the device it runs on (each usable
-    /// model is opened to find out).
+    /// Every installed model, its sha256 check and the device it runs on (a usable
+    /// model never opened is opened once to find out).
     pub fn models(&self) -> ModelsView {
-        self.models.open_all();
-        let _ = self.models.encoder();
+        self.models.probe_all();
         self.models.view()
     }
 
@@ -442,8 +444,7 @@ impl Engine {
             .frames
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&(id, index))
-            .cloned();
+            .get((id, index));
         if let Some((tenant, bytes)) = cached {
             self.session.require_tenant(&tenant)?;
             return Ok(bytes);
@@ -470,10 +471,11 @@ impl Engine {
         };
         let frame = self.decoder.frame(&file, decode_format(format), index)?;
         let bytes = Arc::new(frame_wire::encode(&frame));
-        self.frames
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .put((id, index), (tenant, bytes.clone()));
+        self.frames.lock().unwrap_or_else(|p| p.into_inner()).put(
+            (id, index),
+            tenant,
+            bytes.clone(),
+        );
         Ok(bytes)
     }
 }

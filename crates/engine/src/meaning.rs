@@ -25,10 +25,6 @@ impl TextEncoder {
         }
     }
 
-    pub fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
     pub fn model_ref(&self) -> ModelRef {
         self.encoder.model_ref()
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use serde::Serialize;
 use sr_assess::{QUALITY_FILE, QualityModel};
 use sr_models::{
-    Integrity, LoadedModel, ModelError, ModelRegistry, Provider, Runtime, RuntimeConfig,
+    Integrity, LoadedModel, ModelError, ModelRegistry, Provider, Runtime, RuntimeConfig, Task,
 };
 use sr_ocr::{Ocr, OcrError};
 
@@ -36,6 +36,9 @@ pub struct ModelView {
     pub usable: bool,
     /// The device it runs on, once opened.
     pub provider: Option<Provider>,
+    /// Held in memory now; a model closes after a quiet queue and opens again for its
+    /// next job.
+    pub loaded: bool,
     /// Why ONNX Runtime would not open it (a shape or output its manifest does not
     /// describe), if it was tried.
     pub open_error: Option<String>,
@@ -78,8 +81,14 @@ pub struct ModelShelf {
     open: Mutex<HashMap<String, Arc<LoadedModel>>>,
     /// Why a model failed to open, so the Models screen can say so.
     refused: Mutex<HashMap<String, String>>,
+    /// The device each model (the text encoder included) opened on, kept after it
+    /// closes: the Models screen names it, and a model tried once is not opened again
+    /// only to be listed.
+    devices: Mutex<HashMap<String, Provider>>,
     /// The three OCR models, opened together on first use.
     ocr: Mutex<Option<Arc<Ocr>>>,
+    /// Whether they opened, the first time they were tried.
+    ocr_opened: Mutex<Option<bool>>,
     encoder: Mutex<Option<Arc<TextEncoder>>>,
 }
 
@@ -92,7 +101,9 @@ impl ModelShelf {
             runtime: Runtime::new(runtime),
             open: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
+            devices: Mutex::new(HashMap::new()),
             ocr: Mutex::new(None),
+            ocr_opened: Mutex::new(None),
             encoder: Mutex::new(None),
         }
     }
@@ -114,6 +125,7 @@ impl ModelShelf {
         match loaded {
             Ok(model) => {
                 refused.remove(TEXT_ENCODER);
+                self.remember_device(TEXT_ENCODER, model.provider());
                 let open = Arc::new(TextEncoder::new(model));
                 *encoder = Some(Arc::clone(&open));
                 Ok(open)
@@ -133,9 +145,24 @@ impl ModelShelf {
         if let Some(open) = ocr.as_ref() {
             return Ok(Arc::clone(open));
         }
-        let open = Arc::new(Ocr::load(&self.runtime, &self.registry())?);
+        let loaded = Ocr::load(&self.runtime, &self.registry());
+        *self
+            .ocr_opened
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(loaded.is_ok());
+        let open = Arc::new(loaded?);
         *ocr = Some(Arc::clone(&open));
         Ok(open)
+    }
+
+    /// Whether the OCR models open, found out once: they are opened only if never tried
+    /// (the queue asks before every run, and must not open them again each time).
+    pub fn ocr_opens(&self) -> bool {
+        let known = *self
+            .ocr_opened
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        known.unwrap_or_else(|| self.ocr().is_ok())
     }
 
     /// The ICD-10-CM table installed last among the model folders (a site's newer
@@ -158,8 +185,16 @@ impl ModelShelf {
             Arc::new(load_quality(&self.roots));
         self.lock().clear();
         *self.ocr.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self
+            .ocr_opened
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         *self.encoder.lock().unwrap_or_else(PoisonError::into_inner) = None;
         self.refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.devices
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
@@ -180,31 +215,101 @@ impl ModelShelf {
             return Ok(Arc::clone(model));
         }
         let loaded = self.runtime.load(self.registry().get(id)?);
+        self.note_outcome(id, &loaded);
+        let model = Arc::new(loaded?);
+        self.lock().insert(id.to_string(), Arc::clone(&model));
+        Ok(model)
+    }
+
+    /// Remembers the device a model opened on, or why it did not open (a missing
+    /// ONNX Runtime is the view's to say, once, not each model's).
+    fn note_outcome(&self, id: &str, loaded: &Result<LoadedModel, ModelError>) {
         let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
         match loaded {
             Ok(model) => {
                 refused.remove(id);
-                let model = Arc::new(model);
-                self.lock().insert(id.to_string(), Arc::clone(&model));
-                Ok(model)
+                self.remember_device(id, model.provider());
             }
+            Err(ModelError::RuntimeUnavailable(_)) => {}
             Err(e) => {
-                if !matches!(e, ModelError::RuntimeUnavailable(_)) {
-                    refused.insert(id.to_string(), e.to_string());
-                }
-                Err(e)
+                refused.insert(id.to_string(), e.to_string());
             }
         }
     }
 
-    /// Opens every image model whose file checks out, so the view can name each one's
-    /// device (or why it cannot run). The text encoder opens when coding first needs it.
-    pub fn open_all(&self) {
+    /// Opens each verified image model that was never tried, so the view can name its
+    /// device or why it cannot run. The queue's diagnosis models stay open for its
+    /// jobs; the others (the OCR's, which opens its own) are closed again at once.
+    pub fn probe_image_models(&self) {
         for entry in self.registry().entries() {
-            if entry.integrity == Integrity::Verified {
-                let _ = self.open(&entry.manifest.id);
+            let id = &entry.manifest.id;
+            if entry.integrity != Integrity::Verified || !self.untried(id) {
+                continue;
+            }
+            if matches!(
+                entry.manifest.task,
+                Task::Classify | Task::Detect | Task::Segment
+            ) {
+                let _ = self.open(id);
+            } else {
+                self.note_outcome(id, &self.runtime.load(entry));
             }
         }
+    }
+
+    /// The image models as `probe_image_models`, and the text encoder likewise.
+    pub fn probe_all(&self) {
+        self.probe_image_models();
+        let installed = self
+            .registry()
+            .encoders()
+            .any(|e| e.manifest.id == TEXT_ENCODER);
+        if installed && self.untried(TEXT_ENCODER) {
+            let _ = self.encoder();
+        }
+    }
+
+    fn untried(&self, id: &str) -> bool {
+        !self.devices().contains_key(id)
+            && !self
+                .refused
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains_key(id)
+    }
+
+    /// Closes every model session, the OCR's and the encoder's (the next job opens
+    /// what it needs again), and says whether any was open. Jobs still holding one
+    /// keep it until they finish.
+    pub fn close_all(&self) -> bool {
+        // One lock at a time (the others take them in their own order), and the
+        // sessions dropped after, outside every lock.
+        let models = std::mem::take(&mut *self.lock());
+        let ocr = self
+            .ocr
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let encoder = self
+            .encoder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        !models.is_empty() || ocr.is_some() || encoder.is_some()
+    }
+
+    fn remember_device(&self, id: &str, provider: &Provider) {
+        self.devices
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_string(), provider.clone());
+    }
+
+    fn devices(&self) -> HashMap<String, Provider> {
+        self.devices
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LoadedModel>>> {
@@ -214,17 +319,21 @@ impl ModelShelf {
     pub fn view(&self) -> ModelsView {
         // Each lock is held only to copy what it guards: `open` and `encoder` take
         // them in their own order.
-        let providers: HashMap<String, Provider> = self
-            .lock()
-            .iter()
-            .map(|(id, model)| (id.clone(), model.provider().clone()))
-            .collect();
-        let encoder_provider = self
-            .encoder
+        let providers = self.devices();
+        let mut loaded: Vec<String> = self.lock().keys().cloned().collect();
+        if let Some(ocr) = self
+            .ocr
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
-            .map(|e| e.encoder().provider().clone());
+        {
+            loaded.extend(ocr.models().into_iter().map(|m| m.id));
+        }
+        let encoder_loaded = self
+            .encoder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
         let refused = self
             .refused
             .lock()
@@ -244,6 +353,7 @@ impl ModelShelf {
                 check: check_of(&entry.integrity),
                 usable: entry.integrity == Integrity::Verified,
                 provider: providers.get(&m.id).cloned(),
+                loaded: loaded.contains(&m.id),
                 open_error: refused.get(&m.id).cloned(),
             }
         });
@@ -259,7 +369,8 @@ impl ModelShelf {
                 sha256: m.sha256.to_ascii_lowercase(),
                 check: check_of(&entry.integrity),
                 usable: entry.integrity == Integrity::Verified,
-                provider: encoder_provider.clone().filter(|_| m.id == TEXT_ENCODER),
+                provider: providers.get(&m.id).cloned(),
+                loaded: encoder_loaded && m.id == TEXT_ENCODER,
                 open_error: refused.get(&m.id).cloned(),
             }
         });

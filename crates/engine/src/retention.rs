@@ -18,16 +18,7 @@ impl Engine {
             return Ok(purge);
         }
         let purged: HashSet<i64> = purge.items.iter().map(|i| i.item_id).collect();
-        let mut frames = lock(&self.frames);
-        let stale: Vec<(i64, u32)> = frames
-            .iter()
-            .map(|(key, _)| *key)
-            .filter(|(id, _)| purged.contains(id))
-            .collect();
-        for key in stale {
-            frames.pop(&key);
-        }
-        drop(frames);
+        lock(&self.frames).forget_items(&purged);
         tracing::info!(
             items = purge.items.len(),
             files = purge.blobs,

@@ -124,6 +124,7 @@ impl Runtime {
         let on_cpu = |reason: String| -> Result<_, ModelError> {
             let session = self
                 .builder(environment)
+                .and_then(|b| Ok(b.with_execution_providers([cpu()])?))
                 .and_then(|mut b| b.commit_from_memory(&bytes))
                 .map_err(run_error)?;
             Ok((
@@ -163,7 +164,13 @@ impl Runtime {
 
     fn cuda_session(&self, environment: &Environment, bytes: &[u8]) -> ort::Result<Session> {
         self.builder(environment)?
-            .with_execution_providers([ep::CUDA::default().build().error_on_failure()])?
+            .with_execution_providers([ep::CUDA::default().build().error_on_failure(), cpu()])?
             .commit_from_memory(bytes)
     }
+}
+
+/// The CPU provider without its memory arena: a finished run gives its buffers back
+/// instead of keeping the largest it ever needed for the session's life.
+fn cpu() -> ep::ExecutionProviderDispatch {
+    ep::CPU::default().with_arena_allocator(false).build()
 }

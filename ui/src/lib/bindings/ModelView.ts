@@ -15,6 +15,11 @@ check: string, usable: boolean,
  */
 provider: Provider | null, 
 /**
+ * Held in memory now; a model closes after a quiet queue and opens again for its
+ * next job.
+ */
+loaded: boolean, 
+/**
  * Why ONNX Runtime would not open it (a shape or output its manifest does not
  * describe), if it was tried.
  */
