@@ -121,22 +121,10 @@ impl ModelShelf {
             .find(|e| e.manifest.id == TEXT_ENCODER)
             .ok_or_else(|| ModelError::Unknown(TEXT_ENCODER.to_string()))?;
         let loaded = self.runtime.load_encoder(entry);
-        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
-        match loaded {
-            Ok(model) => {
-                refused.remove(TEXT_ENCODER);
-                self.remember_device(TEXT_ENCODER, model.provider());
-                let open = Arc::new(TextEncoder::new(model));
-                *encoder = Some(Arc::clone(&open));
-                Ok(open)
-            }
-            Err(e) => {
-                if !matches!(e, ModelError::RuntimeUnavailable(_)) {
-                    refused.insert(TEXT_ENCODER.to_string(), e.to_string());
-                }
-                Err(e)
-            }
-        }
+        self.note_outcome(TEXT_ENCODER, loaded.as_ref().map(|m| m.provider()));
+        let open = Arc::new(TextEncoder::new(loaded?));
+        *encoder = Some(Arc::clone(&open));
+        Ok(open)
     }
 
     /// The OCR models, opened on first use.
@@ -215,7 +203,7 @@ impl ModelShelf {
             return Ok(Arc::clone(model));
         }
         let loaded = self.runtime.load(self.registry().get(id)?);
-        self.note_outcome(id, &loaded);
+        self.note_outcome(id, loaded.as_ref().map(LoadedModel::provider));
         let model = Arc::new(loaded?);
         self.lock().insert(id.to_string(), Arc::clone(&model));
         Ok(model)
@@ -223,12 +211,12 @@ impl ModelShelf {
 
     /// Remembers the device a model opened on, or why it did not open (a missing
     /// ONNX Runtime is the view's to say, once, not each model's).
-    fn note_outcome(&self, id: &str, loaded: &Result<LoadedModel, ModelError>) {
+    fn note_outcome(&self, id: &str, opened: Result<&Provider, &ModelError>) {
         let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
-        match loaded {
-            Ok(model) => {
+        match opened {
+            Ok(provider) => {
                 refused.remove(id);
-                self.remember_device(id, model.provider());
+                self.remember_device(id, provider);
             }
             Err(ModelError::RuntimeUnavailable(_)) => {}
             Err(e) => {
@@ -252,7 +240,8 @@ impl ModelShelf {
             ) {
                 let _ = self.open(id);
             } else {
-                self.note_outcome(id, &self.runtime.load(entry));
+                let checked = self.runtime.load(entry);
+                self.note_outcome(id, checked.as_ref().map(LoadedModel::provider));
             }
         }
     }
