@@ -75,8 +75,8 @@ pub struct ModelsView {
 
 pub struct ModelShelf {
     roots: Vec<PathBuf>,
-    registry: RwLock<Arc<ModelRegistry>>,
-    quality: RwLock<Arc<Result<QualityModel, String>>>,
+    registry: ReadOnUse<ModelRegistry>,
+    quality: ReadOnUse<Result<QualityModel, String>>,
     runtime: Runtime,
     open: Mutex<HashMap<String, Arc<LoadedModel>>>,
     /// Why a model failed to open, so the Models screen can say so.
@@ -92,11 +92,42 @@ pub struct ModelShelf {
     encoder: Mutex<Option<Arc<TextEncoder>>>,
 }
 
+/// What is read from the model folders, read when first needed rather than when the
+/// shelf is made: hashing every model file would add ~50 ms to each start of the app
+/// and of every CLI verb, most of which use no model.
+struct ReadOnUse<T>(RwLock<Option<Arc<T>>>);
+
+impl<T> Default for ReadOnUse<T> {
+    fn default() -> Self {
+        Self(RwLock::new(None))
+    }
+}
+
+impl<T> ReadOnUse<T> {
+    fn get(&self, read: impl FnOnce() -> T) -> Arc<T> {
+        if let Some(held) = self
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            return Arc::clone(held);
+        }
+        let mut slot = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(slot.get_or_insert_with(|| Arc::new(read())))
+    }
+
+    /// Read afresh on the next use.
+    fn forget(&self) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
 impl ModelShelf {
     pub fn new(roots: Vec<PathBuf>, runtime: RuntimeConfig) -> Self {
         Self {
-            registry: RwLock::new(Arc::new(ModelRegistry::scan(&roots))),
-            quality: RwLock::new(Arc::new(load_quality(&roots))),
+            registry: ReadOnUse::default(),
+            quality: ReadOnUse::default(),
             roots,
             runtime: Runtime::new(runtime),
             open: Mutex::new(HashMap::new()),
@@ -165,12 +196,8 @@ impl ModelShelf {
     /// Reads the model folders again (a pull installed a model): sessions of models
     /// that changed are dropped and opened afresh on next use.
     pub fn rescan(&self) {
-        *self
-            .registry
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(ModelRegistry::scan(&self.roots));
-        *self.quality.write().unwrap_or_else(PoisonError::into_inner) =
-            Arc::new(load_quality(&self.roots));
+        self.registry.forget();
+        self.quality.forget();
         self.lock().clear();
         *self.ocr.lock().unwrap_or_else(PoisonError::into_inner) = None;
         *self
@@ -189,12 +216,12 @@ impl ModelShelf {
     }
 
     fn registry(&self) -> Arc<ModelRegistry> {
-        Arc::clone(&self.registry.read().unwrap_or_else(PoisonError::into_inner))
+        self.registry.get(|| ModelRegistry::scan(&self.roots))
     }
 
     /// The capture-quality check with BRISQUE, or why it is not there.
     pub fn quality(&self) -> Arc<Result<QualityModel, String>> {
-        Arc::clone(&self.quality.read().unwrap_or_else(PoisonError::into_inner))
+        self.quality.get(|| load_quality(&self.roots))
     }
 
     /// The model, opened on first use.
