@@ -60,6 +60,8 @@ impl Default for Assessor {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AssessStatus {
     pub queue: QueueCounts,
+    /// A pass runs, or one is owed (from the start, or since a pull or an import woke
+    /// the queue): results may still land although nothing is queued yet.
     pub running: bool,
 }
 
@@ -116,7 +118,7 @@ impl Engine {
     pub fn assess_status(&self) -> Result<AssessStatus, EngineError> {
         Ok(AssessStatus {
             queue: self.catalog()?.job_counts()?,
-            running: self.assessor.running.load(Ordering::Relaxed),
+            running: self.assessor.running.load(Ordering::Relaxed) || self.assessor.wakeup.is_due(),
         })
     }
 
@@ -320,6 +322,40 @@ impl Engine {
                 })
             }
             JobKind::Coding => self.code_job(file, job.format),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{AtRest, EngineConfig};
+
+    /// A worklist read before the queue's first pass has queued anything keeps following
+    /// the queue: the status says a pass is owed from the start, and says nothing is once
+    /// the pass has run.
+    #[test]
+    fn the_queue_owes_a_pass_from_the_start_until_it_has_run() {
+        let data = tempfile::tempdir().unwrap();
+        let engine = Arc::new(
+            Engine::open(EngineConfig {
+                at_rest: AtRest::Plaintext,
+                ..EngineConfig::new(data.path().to_owned())
+            })
+            .unwrap(),
+        );
+        let before = engine.assess_status().unwrap();
+        assert_eq!(before.queue.queued, 0);
+        assert!(before.running, "the first pass is owed");
+
+        let runner = Arc::clone(&engine);
+        std::thread::spawn(move || runner.assess_forever());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while engine.assess_status().unwrap().running {
+            assert!(Instant::now() < deadline, "the first pass never ended");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }

@@ -24,6 +24,11 @@ impl Wakeup {
         self.signal.notify_all();
     }
 
+    /// Whether a wake waits for the loop's next wait to take it.
+    pub(crate) fn is_due(&self) -> bool {
+        *self.due.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(crate) fn wait(&self, timeout: Duration) {
         let due = self.due.lock().unwrap_or_else(PoisonError::into_inner);
         let (mut due, _) = self

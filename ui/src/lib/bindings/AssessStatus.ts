@@ -4,4 +4,9 @@ import type { QueueCounts } from "./QueueCounts";
 /**
  * What the Models screen shows of the queue.
  */
-export type AssessStatus = { queue: QueueCounts, running: boolean, };
+export type AssessStatus = { queue: QueueCounts, 
+/**
+ * A pass runs, or one is owed (from the start, or since a pull or an import woke
+ * the queue): results may still land although nothing is queued yet.
+ */
+running: boolean, };
