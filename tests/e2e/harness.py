@@ -91,6 +91,20 @@ def start_moto():
 ACCESS_KEY, SECRET = "AKIDEMO", "demo-secret"
 DEMO = ROOT / "target" / "demo-data"
 
+AUDIT_HASHED = ("prev_hash", "uuid", "at", "actor_subject", "actor_username", "workstation", "action", "item_id",
+                "tenant", "item_sha256", "detail")
+
+
+def audit_hash(record):
+    """An audit record's hash from the contract's words alone (AuditEntry's description):
+    sha256 over the fields, each preceded by its length as a big-endian u64."""
+    hasher = hashlib.sha256()
+    for name in AUDIT_HASHED:
+        value = record[name]
+        field = b"" if value is None else str(value).encode()
+        hasher.update(len(field).to_bytes(8, "big") + field)
+    return hasher.hexdigest()
+
 
 def batch_manifest(tenant, batch, files):
     """A batch's `batch.json` for (key, bytes) pairs, each with its sha256 and size."""

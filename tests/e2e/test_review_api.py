@@ -3,12 +3,12 @@ integrator would call it: every answer, refusals included, must be one that the 
 own `openapi.json` describes (status and body, no field it does not name), and a client
 written from the contract alone (the audit trail's hash rule) is accepted."""
 
-import hashlib
 import time
 import uuid
 
 import pytest
 import requests
+from harness import audit_hash
 from jsonschema import Draft202012Validator
 
 DECISIONS = {"diagnosis": "agree", "quality": "blurry", "coding": {"accepted": ["J18.9"], "rejected": []}}
@@ -76,19 +76,12 @@ def verdict(subject, username, kind, tenant, batch, key):
 
 
 def audit_record(prev, seq, workstation, subject, action="item_viewed", item_id=None):
-    """An audit record built from the contract's words alone (AuditEntry's description):
-    sha256 over the fields, each preceded by its length as a big-endian u64."""
+    """An audit record built from the contract's words alone, hash included."""
     record = {"seq": seq, "uuid": str(uuid.uuid4()), "at": "2026-12-01T10:00:00Z", "actor_subject": subject,
               "actor_username": "dana", "workstation": workstation, "action": action, "item_id": item_id,
               "tenant": "clinic-a" if item_id else None, "item_sha256": "b" * 64 if item_id else None,
               "detail": None, "prev_hash": prev}
-    hasher = hashlib.sha256()
-    for name in ("prev_hash", "uuid", "at", "actor_subject", "actor_username", "workstation", "action", "item_id",
-                 "tenant", "item_sha256", "detail"):
-        value = record[name]
-        field = b"" if value is None else str(value).encode()
-        hasher.update(len(field).to_bytes(8, "big") + field)
-    record["hash"] = hasher.hexdigest()
+    record["hash"] = audit_hash(record)
     return record
 
 

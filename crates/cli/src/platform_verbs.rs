@@ -115,13 +115,15 @@ pub fn sync(
         },
         || {
             let mut text = format!(
-                "sent {}: {} accepted, {} already there, {} conflicts, {} refused; {} pending\n",
+                "sent {}: {} accepted, {} already there, {} conflicts, {} refused; {} pending \
+                 (took {:.2} s)\n",
                 report.sent,
                 report.accepted,
                 report.duplicates,
                 report.conflicts,
                 report.failed,
-                report.pending
+                report.pending,
+                f64::from(report.took_ms) / 1000.0
             );
             for unsynced in &status.unsynced {
                 let item = &unsynced.mine.item;

@@ -369,6 +369,7 @@ impl Engine {
             failed = report.failed,
             pending = report.pending,
             stopped = report.stopped.as_ref().map(|s| s.code.to_string()),
+            took_ms = report.took_ms,
             "sync"
         );
         Ok(report)

@@ -8,7 +8,7 @@
 mod api;
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sr_auth::{Auth, AuthError};
@@ -53,6 +53,9 @@ pub struct SyncReport {
     pub renewed_tokens: u32,
     /// Audit records the platform stored in this sync.
     pub audit_records: u32,
+    /// How long the sync took, a token renewal included: what a reviewer who asked for
+    /// it waits.
+    pub took_ms: u32,
     /// Set when the sync could not finish: e.g. `unreachable`, `server_error`,
     /// `sign_in_again`; the outbox keeps everything for the next try.
     pub stopped: Option<SyncStop>,
@@ -82,6 +85,7 @@ pub async fn sync(
     auth: &Auth,
     options: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
+    let start = Instant::now();
     let api = api::Api::new(auth, options);
     let renewals_before = auth.renewals();
     let mut report = SyncReport::default();
@@ -97,6 +101,7 @@ pub async fn sync(
     report.pending = catalog.outbox_pending()?;
     report.renewed_tokens = auth.renewals() - renewals_before;
     report.stopped = stop;
+    report.took_ms = u32::try_from(start.elapsed().as_millis()).unwrap_or(u32::MAX);
     Ok(report)
 }
 

@@ -18,6 +18,11 @@ renewed_tokens: number,
  */
 audit_records: number, 
 /**
+ * How long the sync took, a token renewal included: what a reviewer who asked for
+ * it waits.
+ */
+took_ms: number, 
+/**
  * Set when the sync could not finish: e.g. `unreachable`, `server_error`,
  * `sign_in_again`; the outbox keeps everything for the next try.
  */
