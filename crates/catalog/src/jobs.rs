@@ -69,19 +69,45 @@ pub struct QueueCounts {
 impl Catalog {
     /// Gives every viewable item the jobs of its batch's kind that it does not have yet
     /// (images: diagnosis and quality; documents: coding); returns how many were added.
+    /// Each job reads only the items that changed since it last looked (migration 10), so
+    /// a large catalogue where nothing changed costs a lookup, not a pass over every item
+    /// while the reviewer's worklist waits for the catalogue.
     pub fn enqueue_jobs(&mut self, wanted: &[(JobKind, &str)]) -> Result<usize, CatalogError> {
         let tx = self.conn.transaction()?;
+        let latest: i64 = tx.query_row("SELECT seq FROM item_changes", [], |r| r.get(0))?;
         let mut added = 0;
         for (kind, model_id) in wanted {
+            let looked_through: Option<i64> = tx
+                .query_row(
+                    "SELECT through_seq FROM job_marks WHERE kind = ?1 AND model_id = ?2",
+                    params![kind.as_str(), model_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if looked_through == Some(latest) {
+                continue;
+            }
             let (batch_kind, formats) = kind.scope();
             added += tx.execute(
                 &format!(
                     "INSERT OR IGNORE INTO jobs (item_id, kind, model_id, updated_at)
                      SELECT i.id, ?1, ?2, ?3 FROM items i JOIN batches b ON b.id = i.batch_id
-                     WHERE b.kind = ?4 AND i.probed = 1 AND i.error IS NULL
-                       AND i.blob_sha256 IS NOT NULL AND i.format IN ({formats})"
+                     WHERE i.changed_seq > ?5 AND b.kind = ?4 AND i.probed = 1
+                       AND i.error IS NULL AND i.blob_sha256 IS NOT NULL
+                       AND i.format IN ({formats})"
                 ),
-                params![kind.as_str(), model_id, now_rfc3339(), batch_kind.as_str()],
+                params![
+                    kind.as_str(),
+                    model_id,
+                    now_rfc3339(),
+                    batch_kind.as_str(),
+                    looked_through.unwrap_or(-1)
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO job_marks (kind, model_id, through_seq) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (kind, model_id) DO UPDATE SET through_seq = excluded.through_seq",
+                params![kind.as_str(), model_id, latest],
             )?;
         }
         tx.commit()?;

@@ -219,6 +219,34 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX items_failed ON items(batch_id, purged_at, error)
         WHERE purged_at IS NULL AND error IS NOT NULL;
     "#,
+    // 10: the queue reads only the items that changed since it last looked for a job:
+    // each change to what makes an item assessable stamps it with a counter's next value,
+    // and each job remembers the stamp it has looked through. Items from before start at
+    // 0, which a job never looked through.
+    r#"
+    CREATE TABLE item_changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO item_changes (id, seq) VALUES (1, 0);
+    ALTER TABLE items ADD COLUMN changed_seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX items_changed ON items(changed_seq);
+    CREATE TRIGGER items_stamp_new AFTER INSERT ON items BEGIN
+        UPDATE item_changes SET seq = seq + 1;
+        UPDATE items SET changed_seq = (SELECT seq FROM item_changes) WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER items_stamp_changed
+        AFTER UPDATE OF batch_id, format, blob_sha256, probed, error ON items BEGIN
+        UPDATE item_changes SET seq = seq + 1;
+        UPDATE items SET changed_seq = (SELECT seq FROM item_changes) WHERE id = NEW.id;
+    END;
+    CREATE TABLE job_marks (
+        kind TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        through_seq INTEGER NOT NULL,
+        PRIMARY KEY (kind, model_id)
+    ) STRICT;
+    "#,
 ];
 
 /// Brings the database schema up to the newest version.

@@ -193,6 +193,59 @@ fn only_viewable_images_are_queued_and_the_opened_item_goes_first() {
     assert!(due.iter().all(|j| j.item_id == last), "{due:?}");
 }
 
+/// The queue reads only the items that changed since it last looked, and misses none:
+/// a batch whose items were not yet opened, then are; a model installed later.
+#[test]
+fn each_look_at_the_queue_adds_what_changed_since_the_last() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    for (root, batch) in [(&first, "b1"), (&second, "b2")] {
+        let dir = root.path().join("clinic").join(batch);
+        fs::create_dir_all(&dir).unwrap();
+        for n in 0..2 {
+            fs::write(dir.join(format!("img-{n}.png")), format!("{batch} {n}")).unwrap();
+        }
+    }
+    let data = tempfile::tempdir().unwrap();
+    let mut catalog = support::open_catalog(data.path());
+    import(&mut catalog, first.path(), BatchKind::Imaging);
+    let quality = [(JobKind::Quality, "q")];
+    assert_eq!(catalog.enqueue_jobs(&quality).unwrap(), 2);
+    assert_eq!(catalog.enqueue_jobs(&quality).unwrap(), 0);
+
+    catalog
+        .import_dir(
+            second.path(),
+            &ImportOptions {
+                default_kind: BatchKind::Imaging,
+                source: "test".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        catalog.enqueue_jobs(&quality).unwrap(),
+        0,
+        "not opened yet: nothing says they can be read"
+    );
+    let probed: Vec<(i64, ProbeOutcome)> = catalog
+        .pending_probes()
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, Ok((1, serde_json::json!({})))))
+        .collect();
+    catalog.record_probes(&probed).unwrap();
+    assert_eq!(catalog.enqueue_jobs(&quality).unwrap(), 2);
+
+    let with_model = [(JobKind::Quality, "q"), (JobKind::Diagnosis, "m")];
+    assert_eq!(
+        catalog.enqueue_jobs(&with_model).unwrap(),
+        4,
+        "a new model reads every item"
+    );
+    assert_eq!(catalog.enqueue_jobs(&with_model).unwrap(), 0);
+    assert_eq!(catalog.job_counts().unwrap().queued, 8);
+}
+
 #[test]
 fn a_result_for_a_file_that_changed_meanwhile_is_dropped_and_the_job_requeued() {
     let src = tempfile::tempdir().unwrap();
