@@ -8,6 +8,7 @@ import time
 import harness
 import pytest
 from conftest import cli
+from PIL import Image
 
 # Each role's first item, the key that decides it, and the decision that lands.
 ROLES = {
@@ -46,6 +47,24 @@ def position(app):
 
 def verdicts(data_dir):
     return json.loads(cli(data_dir, "verdicts", "--json"))
+
+
+def test_a_long_worklist_is_drawn_in_full_and_its_last_row_reached_by_keyboard(launch, tmp_path, shots):
+    """More rows than the first screenful drawn at once: the rest follow by themselves,
+    and End reaches the last row."""
+    batch = tmp_path / "bulk" / "clinic-a" / "2026-12-08-long"
+    batch.mkdir(parents=True)
+    for i in range(700):
+        Image.new("L", (8, 8), i % 256).save(batch / f"img-{i:04}.png")
+    data = tmp_path / "data"
+    cli(data, "import", str(tmp_path / "bulk"))
+    app = launch(data)
+    app.wait_until(lambda: app.script("return document.querySelectorAll('tr[data-item]').length") == 700,
+                   "every row drawn")
+    app.keys("End")
+    app.wait_until(lambda: app.script("return document.querySelector('tr.selected')?.dataset.index") == "699",
+                   "the last row selected")
+    shots(app, "end")
 
 
 @pytest.mark.parametrize("role", ROLES)

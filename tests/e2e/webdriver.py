@@ -17,6 +17,8 @@ KEYS = {
     "ArrowDown": "\ue015",
     "PageUp": "\ue00e",
     "PageDown": "\ue00f",
+    "End": "\ue010",
+    "Home": "\ue011",
     "Delete": "\ue017",
     "Shift": "\ue008",
     "Control": "\ue009",
