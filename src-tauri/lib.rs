@@ -19,6 +19,7 @@ use sr_engine::{Engine, EngineConfig, PullBoard};
 use tauri::{AppHandle, Manager};
 
 pub fn run(config: EngineConfig, sources_file: PathBuf) -> ExitCode {
+    sr_engine::map_large_buffers_apart();
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         data_dir = %config.data_dir.display(),

@@ -22,6 +22,20 @@ pub fn yield_to_reviewer() {
     }
 }
 
+/// Gives each large buffer (a decoded frame, a model's tensors) a mapping of its own,
+/// unmapped when it is freed. glibc's default raises that threshold after each large
+/// free, up to 32 MB, so later frames were carved from its per-thread arenas and their
+/// pages stayed resident: at idle, heaptrack found 18 MB live of 600 MB resident.
+/// Call once at start. Elsewhere it does nothing.
+#[allow(unsafe_code)]
+pub fn map_large_buffers_apart() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the threshold for allocations made after the call.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 /// Hands the heap's freed pages back to the system (glibc keeps them otherwise), after
 /// the models close. Elsewhere it does nothing.
 #[allow(unsafe_code)]

@@ -38,6 +38,7 @@ pub use assessing::{
     ASSESS_THREAD, AssessProgress, AssessReport, AssessStatus, MODELS_QUIET, QUALITY_MODEL,
 };
 pub use audit_trail::AuditView;
+pub use background::map_large_buffers_apart;
 pub use documents::{CODING_MODEL, CodeConflict, DocumentCoding, DocumentText, PageOutcome};
 pub use dto::*;
 pub use error::{EngineError, ErrorReport};
