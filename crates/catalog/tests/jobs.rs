@@ -9,7 +9,14 @@ use sr_catalog::{
 };
 use sr_test_support as support;
 
+/// Catalogues a folder and opens every new item, as an import does.
 fn import(catalog: &mut Catalog, root: &std::path::Path, kind: BatchKind) {
+    catalogue(catalog, root, kind);
+    open_new_items(catalog);
+}
+
+/// Catalogues a folder; its items are not opened yet.
+fn catalogue(catalog: &mut Catalog, root: &std::path::Path, kind: BatchKind) {
     catalog
         .import_dir(
             root,
@@ -19,6 +26,10 @@ fn import(catalog: &mut Catalog, root: &std::path::Path, kind: BatchKind) {
             },
         )
         .unwrap();
+}
+
+/// Records every item not yet opened as one viewable frame.
+fn open_new_items(catalog: &mut Catalog) {
     let probed: Vec<(i64, ProbeOutcome)> = catalog
         .pending_probes()
         .unwrap()
@@ -213,27 +224,13 @@ fn each_look_at_the_queue_adds_what_changed_since_the_last() {
     assert_eq!(catalog.enqueue_jobs(&quality).unwrap(), 2);
     assert_eq!(catalog.enqueue_jobs(&quality).unwrap(), 0);
 
-    catalog
-        .import_dir(
-            second.path(),
-            &ImportOptions {
-                default_kind: BatchKind::Imaging,
-                source: "test".into(),
-            },
-        )
-        .unwrap();
+    catalogue(&mut catalog, second.path(), BatchKind::Imaging);
     assert_eq!(
         catalog.enqueue_jobs(&quality).unwrap(),
         0,
         "not opened yet: nothing says they can be read"
     );
-    let probed: Vec<(i64, ProbeOutcome)> = catalog
-        .pending_probes()
-        .unwrap()
-        .into_iter()
-        .map(|p| (p.id, Ok((1, serde_json::json!({})))))
-        .collect();
-    catalog.record_probes(&probed).unwrap();
+    open_new_items(&mut catalog);
     assert_eq!(catalog.enqueue_jobs(&quality).unwrap(), 2);
 
     let with_model = [(JobKind::Quality, "q"), (JobKind::Diagnosis, "m")];
