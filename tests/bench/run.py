@@ -159,6 +159,15 @@ def data_dir(work, mode, mode_args):
     return data
 
 
+def launch(url, data, mode_args, timeout=60):
+    """Starts the app on `data`; returns its session once the worklist shows, and the
+    seconds from the start until then."""
+    start = time.monotonic()
+    session = Session(url, str(APP), ["--data-dir", str(data), *mode_args])
+    session.wait_for("tr[data-item]", timeout=timeout)
+    return session, time.monotonic() - start
+
+
 def cold_starts(work, url):
     """Median cold start per mode. The modes take turns, after one unmeasured launch each,
     so that neither pays alone for the first launch's cold caches or the pre-assessment
@@ -166,12 +175,9 @@ def cold_starts(work, url):
     times = {mode: [] for mode in MODES}
     for turn in range(4):
         for mode, mode_args in MODES.items():
-            data = data_dir(work, mode, mode_args)
-            start = time.monotonic()
-            session = Session(url, str(APP), ["--data-dir", str(data), *mode_args])
-            session.wait_for("tr[data-item]", timeout=60)
+            session, took = launch(url, data_dir(work, mode, mode_args), mode_args)
             if turn > 0:
-                times[mode].append(time.monotonic() - start)
+                times[mode].append(took)
             session.quit()
     return {mode: statistics.median(values) for mode, values in times.items()}
 
@@ -198,11 +204,9 @@ def cold_start_large(work, url):
     data = large_data_dir(work)
     times = []
     for turn in range(4):
-        start = time.monotonic()
-        session = Session(url, str(APP), ["--data-dir", str(data), "--demo"])
-        session.wait_for("tr[data-item]", timeout=120)
+        session, took = launch(url, data, ["--demo"], timeout=120)
         if turn > 0:
-            times.append(time.monotonic() - start)
+            times.append(took)
         queued = queue_status(session)["queue"]["queued"]
         session.quit()
     return statistics.median(times), queued
@@ -213,8 +217,7 @@ def measure(work, url, mode, mode_args, memory=False):
     its memory while assessing, idle and at peak, and next item once the queue drained."""
     results = {}
     data = data_dir(work, mode, mode_args)
-    session = Session(url, str(APP), ["--data-dir", str(data), *mode_args])
-    session.wait_for("tr[data-item]", timeout=60)
+    session, _ = launch(url, data, mode_args)
     [pid] = harness.app_pids(data)
     peak = PeakMemory(pid)
     peak.start()
